@@ -1,0 +1,61 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+STAGE ?= dev
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_DEPRECATED := quiet
+export CDK_DISABLE_CLI_TELEMETRY := 1
+export AWS_EC2_METADATA_DISABLED := true
+export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
+
+.PHONY: help setup run test lint build synth openapi bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+setup: $(VENV)/.synced  ## create .venv from the lock file
+
+run: setup  ## start moto server, provision, seed and serve the API on 127.0.0.1:$${PORT:-3000}
+	$(PY) -m infra.local
+
+build: setup  ## build the Lambda layers into .build/ (arm64, Python 3.12)
+	$(PY) scripts/build_layers.py
+
+synth: build  ## write the CloudFormation template to cdk.out/ (offline)
+	CDK_OUTDIR=cdk.out STAGE=$(STAGE) $(PY) infra/app.py
+
+openapi: setup  ## regenerate functions/meta/openapi.json from the handlers
+	$(PY) -m infra.openapi --write
+
+lint: setup  ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/core/catalog functions infra
+
+test: build  ## every test: unit, integration, end to end, infrastructure, lint
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
+	$(MAKE) --no-print-directory lint
+
+bench: setup  ## benchmarks (not tests): cold start of each function
+	$(PY) benchmarks/cold_start.py
+
+clean:
+	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

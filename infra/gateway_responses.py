@@ -1,0 +1,48 @@
+"""What API Gateway itself answers (no function involved), as problem+json.
+
+The CDK stack installs these as gateway responses; the local gateway answers the same.
+"""
+
+from __future__ import annotations
+
+from catalog.core.errors import CatalogError, NotFound, PayloadTooLarge
+from catalog.core.jsonutil import dumps
+
+
+class TooManyRequests(CatalogError):
+    status = 429
+    slug = "too-many-requests"
+
+
+class BadGateway(CatalogError):
+    status = 502
+    slug = "bad-gateway"
+
+
+class GatewayTimeout(CatalogError):
+    status = 504
+    slug = "gateway-timeout"
+
+
+# API Gateway response type -> the problem it answers with.
+GATEWAY_RESPONSES: dict[str, CatalogError] = {
+    # API Gateway says 403 "Missing Authentication Token" for unknown paths: we say 404.
+    "MISSING_AUTHENTICATION_TOKEN": NotFound("No resource matches this path."),
+    "REQUEST_TOO_LARGE": PayloadTooLarge("The request is larger than API Gateway accepts."),
+    "THROTTLED": TooManyRequests("Too many requests; slow down and retry later."),
+    "DEFAULT_5XX": BadGateway("The service failed to answer; try again later."),
+    "INTEGRATION_FAILURE": BadGateway("The service failed to answer; try again later."),
+    "INTEGRATION_TIMEOUT": GatewayTimeout("The service took too long to answer."),
+}
+
+
+# Headers API Gateway adds to its own responses (functions add theirs, see catalog.core.http).
+HEADERS = {
+    "Content-Type": "application/problem+json",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def body(response_type: str) -> str:
+    return dumps(GATEWAY_RESPONSES[response_type].to_problem())

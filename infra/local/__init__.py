@@ -1,0 +1,1 @@
+"""The local runner: moto server as AWS, provisioned from the topology, and a local gateway."""

@@ -1,0 +1,88 @@
+"""The whole system on one machine: moto server, resources from the topology, the gateway.
+
+Used by `make run` (see `infra/local/__main__.py`) and by the end-to-end tests, so tests
+exercise exactly what a developer runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+from moto.server import ThreadedMotoServer
+
+from infra import topology
+from infra.local.functions import LocalFunction
+from infra.local.gateway import LocalGateway
+from infra.local.provision import physical_name, provision
+from infra.stages import stage as stage_config
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto accepts any credentials
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@dataclass
+class LocalSystem:
+    stage: str = "local"
+    host: str = "127.0.0.1"
+    port: int = 3000
+    aws_port: int = 0  # 0: any free port
+    region: str = "us-east-1"
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
+    _moto: ThreadedMotoServer | None = None
+    gateway: LocalGateway | None = None
+
+    @property
+    def aws_url(self) -> str:
+        assert self._moto is not None
+        host, port = self._moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        assert self.gateway is not None
+        return self.gateway.url
+
+    def start(self) -> LocalSystem:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
+        self._moto.start()
+        # Every AWS client in this process (functions included) talks to moto server: the
+        # code is the same as in the cloud, only the endpoint differs.
+        os.environ.update(FAKE_CREDENTIALS)
+        os.environ.update(
+            AWS_DEFAULT_REGION=self.region,
+            AWS_REGION=self.region,
+            AWS_ENDPOINT_URL=self.aws_url,
+            POWERTOOLS_TRACE_DISABLED="true",
+        )
+        self.names = provision(self.stage, self.aws_url, self.region)
+        config = stage_config(self.stage)
+        functions = {}
+        for spec in topology.FUNCTIONS.values():
+            os.environ.update(
+                topology.function_environment(
+                    spec,
+                    stage=self.stage,
+                    table_names=self.names["tables"],
+                    secret_ids=self.names["secrets"],
+                    settings=config.function_settings(),
+                )
+            )
+            functions[spec.name] = LocalFunction(
+                spec, physical_name(spec.name, self.stage), self.region
+            )
+        self.gateway = LocalGateway(functions, self.stage, self.host, self.port)
+        self.gateway.start()
+        return self
+
+    def stop(self) -> None:
+        if self.gateway is not None:
+            self.gateway.stop()
+        if self._moto is not None:
+            self._moto.stop()

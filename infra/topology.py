@@ -1,0 +1,223 @@
+"""The one description of what exists: functions, routes, tables and event plumbing.
+
+Both the CDK stack (`infra/stack.py`) and the local runner (`infra/local/`) are built from
+this module, and `tests/infra/test_parity.py` proves they expose the same routes. Plain
+frozen dataclasses only: importing this must stay cheap and must not need CDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# --- access rules -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call a route: anyone, or a principal holding one of `roles`."""
+
+    public: bool
+    roles: tuple[str, ...] = ()
+
+
+PUBLIC = Access(public=True)
+
+
+def roles(*names: str) -> Access:
+    return Access(public=False, roles=names)
+
+
+# --- building blocks ----------------------------------------------------------------------
+
+TableAccess = Literal["read", "write"]
+
+
+@dataclass(frozen=True)
+class Function:
+    """One Lambda function: its code folder and what it may touch."""
+
+    name: str
+    code: str  # folder holding handler.py, relative to the repository root
+    memory_mb: int = 256
+    timeout_s: int = 10
+    tables: dict[str, TableAccess] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
+    layers: tuple[str, ...] = ("core",)
+    handler: str = "handler.lambda_handler"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    access: Access
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[Index, ...] = ()
+    stream: Literal["NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY"] | None = None
+    ttl_attribute: str | None = None
+
+    @property
+    def env_var(self) -> str:
+        return f"TABLE_{self.name.upper()}"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A generated secret the functions read at run time (Secrets Manager in every runtime)."""
+
+    name: str
+    env_var: str
+    description: str
+
+
+# Event sources, buckets, topics and queues are filled in by later capabilities
+# (images, change events); their types live here so both runtimes read one list.
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    table: str
+    consumer: str
+    batch_size: int = 100
+    bisect_on_error: bool = True
+    max_retries: int = 5
+    on_failure: str | None = None
+
+
+# --- the catalog --------------------------------------------------------------------------
+
+TABLES: dict[str, Table] = {
+    "products": Table(
+        name="products",
+        partition_key="pk",
+        sort_key="sk",
+        indexes=(
+            # Every product, newest first: gsi1pk is a constant on product items only
+            # (a sparse index, SKU guard items are not in it), gsi1sk the time-sortable id.
+            Index("gsi1", partition_key="gsi1pk", sort_key="gsi1sk"),
+        ),
+        stream="NEW_AND_OLD_IMAGES",
+    ),
+}
+
+SECRETS: dict[str, Secret] = {
+    "cursor-key": Secret(
+        "cursor-key", env_var="CURSOR_SECRET_ID", description="HMAC key of pagination cursors"
+    ),
+}
+
+FUNCTIONS: dict[str, Function] = {
+    "products": Function(
+        "products",
+        code="functions/products",
+        memory_mb=256,
+        tables={"products": "write"},
+        secrets=("cursor-key",),
+    ),
+    "meta": Function("meta", code="functions/meta", memory_mb=128, tables={"products": "read"}),
+}
+
+WRITERS = roles("editor", "admin")
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/health", "meta", PUBLIC),
+    Route("GET", "/v1/openapi.json", "meta", PUBLIC),
+    Route("GET", "/v1/products", "products", PUBLIC),
+    Route("POST", "/v1/products", "products", WRITERS),
+    Route("GET", "/v1/products/{id}", "products", PUBLIC),
+    Route("PATCH", "/v1/products/{id}", "products", WRITERS),
+    Route("DELETE", "/v1/products/{id}", "products", WRITERS),
+)
+
+STREAMS: tuple[StreamSource, ...] = ()
+BUCKETS: tuple[str, ...] = ()
+TOPICS: tuple[str, ...] = ()
+QUEUES: tuple[str, ...] = ()
+
+# Content types API Gateway hands to functions base64-encoded (everything else arrives as text).
+BINARY_MEDIA_TYPES: tuple[str, ...] = ("multipart/form-data", "application/octet-stream", "image/*")
+
+# --- derived views, used by both runtimes -------------------------------------------------
+
+
+def paths() -> dict[str, str]:
+    """Each distinct path and the function that owns it.
+
+    Both runtimes also route every *other* method on a known path to its owner (an `ANY`
+    method in API Gateway), so that the function answers 405 with `Allow` and handles CORS
+    preflight, instead of API Gateway's bare 403.
+    """
+    owners: dict[str, str] = {}
+    for route in ROUTES:
+        owner = owners.setdefault(route.path, route.function)
+        if owner != route.function:
+            raise ValueError(f"{route.path} is served by both {owner} and {route.function}")
+    return owners
+
+
+def routes_of(function: str) -> tuple[Route, ...]:
+    return tuple(r for r in ROUTES if r.function == function)
+
+
+SERVICE_NAME = "catalog"
+METRICS_NAMESPACE = "Catalog"
+
+
+def function_environment(
+    function: Function,
+    *,
+    stage: str,
+    table_names: dict[str, str],
+    secret_ids: dict[str, str],
+    settings: dict[str, str],
+) -> dict[str, str]:
+    """The environment a function gets in either runtime.
+
+    `table_names` and `secret_ids` map logical names to physical ones (CDK tokens in the
+    cloud, fixed names locally); `settings` holds the stage's settings (CORS, log level...).
+    """
+    env = {
+        "STAGE": stage,
+        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        **settings,
+    }
+    env.update({TABLES[t].env_var: table_names[t] for t in function.tables})
+    env.update({SECRETS[s].env_var: secret_ids[s] for s in function.secrets})
+    return env
+
+
+def validate() -> None:
+    """Fail fast on a topology that names things that do not exist."""
+    paths()
+    for route in ROUTES:
+        if route.function not in FUNCTIONS:
+            raise ValueError(f"route {route.method} {route.path}: no function {route.function}")
+    for function in FUNCTIONS.values():
+        for table in function.tables:
+            if table not in TABLES:
+                raise ValueError(f"function {function.name}: no table {table}")
+        for secret in function.secrets:
+            if secret not in SECRETS:
+                raise ValueError(f"function {function.name}: no secret {secret}")
+    seen = set()
+    for route in ROUTES:
+        key = (route.method, route.path)
+        if key in seen:
+            raise ValueError(f"duplicate route {key}")
+        seen.add(key)

@@ -1,0 +1,4 @@
+"""The catalog's shared package: business rules, persistence and cross-cutting pieces.
+
+Shipped in the `core` Lambda layer; imported from source in development and tests.
+"""

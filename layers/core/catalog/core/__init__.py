@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every function shares: errors, HTTP plumbing, settings, observability."""

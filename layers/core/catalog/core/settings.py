@@ -1,0 +1,41 @@
+"""Settings read from the environment once, on first use (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    cors_allow_origins: tuple[str, ...]
+    hsts_max_age: int
+    max_body_bytes: int
+    cursor_secret_id: str | None
+    cursor_key_fallback: str | None
+
+    def table_name(self, logical: str) -> str:
+        """Physical table name for a topology table (`TABLE_<NAME>`, set from the topology)."""
+        try:
+            return os.environ[f"TABLE_{logical.upper()}"]
+        except KeyError:
+            raise RuntimeError(f"TABLE_{logical.upper()} is not set") from None
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@cache
+def settings() -> Settings:
+    env = os.environ
+    return Settings(
+        stage=env.get("STAGE", "local"),
+        cors_allow_origins=_csv(env.get("CORS_ALLOW_ORIGINS", "*")),
+        hsts_max_age=int(env.get("HSTS_MAX_AGE", "63072000")),
+        max_body_bytes=int(env.get("MAX_BODY_BYTES", str(1024 * 1024))),
+        cursor_secret_id=env.get("CURSOR_SECRET_ID") or None,
+        cursor_key_fallback=env.get("CURSOR_SIGNING_KEY") or None,
+    )

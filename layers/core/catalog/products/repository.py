@@ -1,0 +1,265 @@
+"""Products in DynamoDB with pynamodb: one table, products plus SKU guard items.
+
+Keys (single-table): a product is `pk=PRODUCT#<id>, sk=PRODUCT`; the guard that makes SKUs
+unique regardless of case is `pk=SKU#<SKU upper-cased>, sk=SKU`. A product and its guard are
+always written in one transaction, so no write leaves one without the other. DynamoDB
+errors become domain errors here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from pynamodb.attributes import (
+    Attribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.constants import NUMBER
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from catalog.core.errors import DuplicateSku, NotFound, VersionConflict
+from catalog.core.settings import settings
+from catalog.products.schemas import Product
+
+PRODUCT_SK = "PRODUCT"
+SKU_SK = "SKU"
+ALL_PRODUCTS = "PRODUCT"  # gsi1 partition holding every product, newest first
+
+
+class _TableName:
+    """Resolves the physical table name on first use, not at import."""
+
+    def __init__(self, logical: str) -> None:
+        self.logical = logical
+
+    def __get__(self, instance: object, owner: type) -> str:
+        return settings().table_name(self.logical)
+
+
+class DecimalAttribute(Attribute[Decimal]):
+    """A DynamoDB number read back as `Decimal` (pynamodb's NumberAttribute yields floats)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Decimal) -> str:
+        return str(value)
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
+class AllProductsIndex(GlobalSecondaryIndex["ProductItem"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ProductItem(Model):
+    class Meta:
+        table_name = _TableName("products")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute(default="product")
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    id = UnicodeAttribute()
+    sku = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    price = DecimalAttribute()
+    currency = UnicodeAttribute()
+    category = UnicodeAttribute()
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    stock = NumberAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+    all_products = AllProductsIndex()
+
+
+class SkuGuard(Model):
+    class Meta:
+        table_name = _TableName("products")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute(default="sku")
+    product_id = UnicodeAttribute()
+
+
+def product_key(product_id: str) -> str:
+    return f"PRODUCT#{product_id}"
+
+
+def sku_key(sku: str) -> str:
+    return f"SKU#{sku.upper()}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _to_item(product: Product, stored_version: int | None) -> ProductItem:
+    """The item for `product`; `stored_version` is the version it must replace (None: new).
+
+    pynamodb's VersionAttribute turns that into the write condition and writes version + 1.
+    """
+    item = ProductItem(
+        pk=product_key(product.id),
+        sk=PRODUCT_SK,
+        gsi1pk=ALL_PRODUCTS,
+        gsi1sk=product.id,
+        id=product.id,
+        sku=product.sku,
+        name=product.name,
+        description=product.description,
+        price=product.price,
+        currency=product.currency,
+        category=product.category,
+        tags=list(product.tags),
+        stock=product.stock,
+        status=product.status,
+        created_at=_iso(product.created_at),
+        updated_at=_iso(product.updated_at),
+    )
+    if stored_version is not None:
+        item.version = stored_version
+    return item
+
+
+def _to_product(item: ProductItem) -> Product:
+    return Product(
+        id=item.id,
+        sku=item.sku,
+        name=item.name,
+        description=item.description,
+        price=item.price,
+        currency=item.currency,
+        category=item.category,
+        tags=list(item.tags or []),
+        stock=int(item.stock),
+        status=item.status,  # type: ignore[arg-type]
+        created_at=datetime.fromisoformat(item.created_at),
+        updated_at=datetime.fromisoformat(item.updated_at),
+        version=int(item.version),
+    )
+
+
+def _guard(sku: str, product_id: str) -> SkuGuard:
+    return SkuGuard(pk=sku_key(sku), sk=SKU_SK, product_id=product_id)
+
+
+@cache
+def _connection() -> Connection:
+    return Connection()
+
+
+def _failed_conditions(error: TransactWriteError) -> list[bool]:
+    return [
+        reason is not None and reason.code == "ConditionalCheckFailed"
+        for reason in error.cancellation_reasons
+    ]
+
+
+class ProductRepository:
+    """Persistence of products; every multi-item write is one DynamoDB transaction."""
+
+    def get(self, product_id: str) -> Product:
+        try:
+            item = ProductItem.get(product_key(product_id), PRODUCT_SK, consistent_read=True)
+        except DoesNotExist:
+            raise NotFound(f"No product has the id {product_id}.") from None
+        return _to_product(item)
+
+    def create(self, product: Product) -> None:
+        """Store a new product (version 1) and claim its SKU, or raise `DuplicateSku`."""
+        item = _to_item(product, stored_version=None)
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.save(_guard(product.sku, product.id), condition=SkuGuard.pk.does_not_exist())
+                tx.save(item, condition=ProductItem.pk.does_not_exist())
+        except TransactWriteError as error:
+            if _failed_conditions(error)[:1] == [True]:
+                raise DuplicateSku(f"Another product already has the SKU {product.sku}.") from None
+            raise
+
+    def replace(self, current: Product, updated: Product) -> None:
+        """Write `updated` over `current` if nobody changed it meanwhile; move the SKU guard
+        in the same transaction when the SKU changes (case-only changes keep the guard)."""
+        item = _to_item(updated, stored_version=current.version)
+        sku_moves = sku_key(current.sku) != sku_key(updated.sku)
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                if sku_moves:
+                    tx.save(
+                        _guard(updated.sku, updated.id), condition=SkuGuard.pk.does_not_exist()
+                    )
+                    tx.delete(
+                        _guard(current.sku, current.id),
+                        condition=SkuGuard.product_id == current.id,
+                    )
+                tx.save(item)
+        except TransactWriteError as error:
+            # pynamodb sends deletes before puts: [old guard, new guard, product] here.
+            failed = _failed_conditions(error)
+            if sku_moves and failed[1:2] == [True]:
+                raise DuplicateSku(f"Another product already has the SKU {updated.sku}.") from None
+            if any(failed):
+                raise VersionConflict(current.id) from None
+            raise
+
+    def delete(self, current: Product) -> None:
+        """Remove a product and release its SKU, if it is still the version read."""
+        item = _to_item(current, stored_version=current.version)
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.delete(item)
+                tx.delete(
+                    _guard(current.sku, current.id), condition=SkuGuard.product_id == current.id
+                )
+        except TransactWriteError as error:
+            if any(_failed_conditions(error)):
+                raise VersionConflict(current.id) from None
+            raise
+
+    def list_newest(self, limit: int, after_id: str | None) -> tuple[list[Product], bool]:
+        """Up to `limit` products, newest first, after `after_id`; and whether more follow.
+
+        Reads `limit + 1` items so the last page says so (at most 1 extra item per page).
+        """
+        start: dict[str, Any] | None = None
+        if after_id is not None:
+            start = {
+                "pk": {"S": product_key(after_id)},
+                "sk": {"S": PRODUCT_SK},
+                "gsi1pk": {"S": ALL_PRODUCTS},
+                "gsi1sk": {"S": after_id},
+            }
+        results = ProductItem.all_products.query(
+            ALL_PRODUCTS, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start
+        )
+        items = [_to_product(item) for item in results]
+        return items[:limit], len(items) > limit
+
+    def ping(self) -> None:
+        """A cheap read proving the table answers (for health checks)."""
+        try:
+            ProductItem.get(product_key("health-check"), PRODUCT_SK)
+        except DoesNotExist:
+            pass

@@ -1,0 +1,148 @@
+"""Pydantic models of the products API: what clients send and what they get back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+
+from catalog.core.currencies import ISO_4217
+from catalog.core.text import clean_line, clean_multiline
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PRODUCT_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"  # a ULID: time-sortable, 26 Crockford chars
+MAX_PRICE = Decimal("1000000")
+CENT = Decimal("0.01")
+
+
+def _exact_amount(value: Any) -> Any:
+    """Accept a JSON number (parsed as Decimal) or a decimal string; never a float or bool."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("must be an exact decimal (a JSON number or a string like '19.99')")
+    if isinstance(value, int):
+        return Decimal(value)
+    return value
+
+
+def _currency(value: str) -> str:
+    if value not in ISO_4217:
+        raise ValueError("must be an ISO 4217 currency code such as 'EUR' or 'USD'")
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not repeat a tag")
+    return values
+
+
+def _two_places(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def _iso_millis(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+Timestamp = Annotated[datetime, PlainSerializer(_iso_millis, return_type=str, when_used="json")]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
+Sku = Annotated[
+    str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v),
+    StringConstraints(pattern=SKU_PATTERN),
+]
+Name = Annotated[str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=200)]
+Description = Annotated[str, AfterValidator(clean_multiline), StringConstraints(max_length=5000)]
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_exact_amount),
+    Field(gt=0, le=MAX_PRICE, decimal_places=2, allow_inf_nan=False),
+    PlainSerializer(_two_places, return_type=str, when_used="json"),
+]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
+Tags = Annotated[list[Slug], Field(max_length=20), AfterValidator(_unique)]
+Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
+Status = Literal["draft", "active", "archived"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=5000)
+
+
+class ProductCreate(_Strict):
+    """Body of `POST /v1/products`."""
+
+    sku: Sku = Field(description="Stock keeping unit, unique regardless of case.")
+    name: Name
+    description: Description = ""
+    price: Price = Field(description="Exact decimal, at most 2 places, as number or string.")
+    currency: Currency
+    category: Slug
+    tags: Tags = Field(default_factory=list)
+    stock: Stock = 0
+    status: Status = "draft"
+
+
+class ProductPatch(_Strict):
+    """Body of `PATCH /v1/products/{id}`: the fields to change; absent fields stay as they are."""
+
+    sku: Sku | None = None
+    name: Name | None = None
+    description: Description | None = None
+    price: Price | None = None
+    currency: Currency | None = None
+    category: Slug | None = None
+    tags: Tags | None = None
+    stock: Stock | None = None
+    status: Status | None = None
+
+    @model_validator(mode="after")
+    def _has_changes_and_no_nulls(self) -> ProductPatch:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
+        if nulls:
+            raise ValueError(f"fields cannot be null: {', '.join(nulls)}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class Product(BaseModel):
+    """A product as stored and as returned to clients."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    sku: str
+    name: str
+    description: str
+    price: Price
+    currency: str
+    category: str
+    tags: list[str]
+    stock: int
+    status: Status
+    created_at: Timestamp
+    updated_at: Timestamp
+    version: int
+
+
+class ProductPage(BaseModel):
+    """One page of `GET /v1/products`."""
+
+    items: list[Product]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
