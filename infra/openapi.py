@@ -1,0 +1,62 @@
+"""Generates the API's OpenAPI document from every function's resolver (`make openapi`).
+
+The document is committed at `functions/meta/openapi.json`, served by `GET /v1/openapi.json`,
+and a test fails when it no longer matches the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+
+from infra import topology
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENT = ROOT / "functions" / "meta" / "openapi.json"
+
+
+def generate() -> dict[str, Any]:
+    merge = OpenAPIMerge(
+        title="Product catalog API",
+        version="1.0.0",
+        description=(
+            "Products, prices and stock. Errors are application/problem+json (RFC 9457) "
+            "with a stable `type`."
+        ),
+        on_conflict="error",
+    )
+    for function in topology.FUNCTIONS.values():
+        module = function.handler.rsplit(".", 1)[0]
+        merge.add_file(ROOT / function.code / f"{module}.py", resolver_name="app")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a handler that fails to load must fail the build
+        document = merge.get_openapi_json_schema()
+    parsed: dict[str, Any] = json.loads(document)
+    return parsed
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", action="store_true", help=f"write {DOCUMENT.name}")
+    args = parser.parse_args()
+    text = render(generate())
+    if args.write:
+        DOCUMENT.write_text(text)
+        print(f"wrote {DOCUMENT.relative_to(ROOT)}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Builds the shared Lambda layer in .build/layers/core (catalog package + runtime deps, arm64)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "layers" / "core" / "catalog"
+LAYER = ROOT / ".build" / "layers" / "core"
+SITE = LAYER / "python"  # Lambda puts <layer>/python on sys.path
+# Outside the layer folder so it is not shipped inside the asset.
+STAMP = LAYER.parent / "core.requirements.txt"
+
+# The Lambda platform the functions run on (see infra/stack.py).
+PLATFORM = ("manylinux2014_aarch64", "3.12")
+PIP_PLATFORM = [
+    "--platform",
+    PLATFORM[0],
+    "--python-version",
+    PLATFORM[1],
+    "--implementation",
+    "cp",
+    "--only-binary=:all:",
+]
+UV_PLATFORM = ["--python-platform", "aarch64-manylinux2014", "--python-version", PLATFORM[1]]
+# What the Lambda Python runtime already ships: bundling them again only adds cold-start
+# weight and risks shadowing the runtime's boto3 with an older botocore.
+RUNTIME_PROVIDED = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
+)
+LAYER_LIMIT_MB = 250  # unzipped size limit of a function plus all its layers
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _uv() -> str | None:
+    local = ROOT / ".tools" / "bin" / "uv"
+    return str(local) if local.exists() else shutil.which("uv")
+
+
+def _pins_from_uv(uv: str) -> list[str]:
+    exported = subprocess.run(
+        [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project"]
+        + ["--no-header", "--no-annotate"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [line.strip() for line in exported.splitlines() if line.strip() and line[0] != "#"]
+
+
+def _marker_holds(marker: str | None) -> bool:
+    """Whether a lock-file marker applies on the Lambda platform (unknown markers: yes)."""
+    if not marker:
+        return True
+    try:
+        from packaging.markers import Marker
+    except ImportError:
+        return True
+    lambda_env = {
+        "python_version": PLATFORM[1],
+        "python_full_version": f"{PLATFORM[1]}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "platform_machine": "aarch64",
+        "os_name": "posix",
+    }
+    return Marker(marker).evaluate(lambda_env)
+
+
+def _pins_from_lock() -> list[str]:
+    """The project's runtime closure read from uv.lock, when uv itself is not installed."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    packages: dict[str, dict[str, Any]] = {normalize(p["name"]): p for p in lock["package"]}
+    pins: dict[str, str] = {}
+    pending: list[dict[str, Any]] = list(packages[normalize(project)].get("dependencies", []))
+    while pending:
+        dependency = pending.pop()
+        name = normalize(dependency["name"])
+        if not _marker_holds(dependency.get("marker")):
+            continue
+        package = packages[name]
+        for extra in dependency.get("extra", []):
+            pending += package.get("optional-dependencies", {}).get(extra, [])
+        if name not in pins:
+            pins[name] = f"{name}=={package['version']}"
+            pending += package.get("dependencies", [])
+    return list(pins.values())
+
+
+def requirements() -> str:
+    """Pinned third-party runtime requirements, minus what the Lambda runtime provides."""
+    uv = _uv()
+    pins = _pins_from_uv(uv) if uv else _pins_from_lock()
+    kept = []
+    for pin in pins:
+        raw_name = re.split(r"[=<>!~;\[ ]", pin, maxsplit=1)[0]
+        name = normalize(raw_name)
+        if name not in RUNTIME_PROVIDED:
+            # Normalized names keep the stamp identical whichever way the pins were read.
+            kept.append(name + pin[len(raw_name) :])
+    return "\n".join(sorted(kept, key=normalize)) + "\n"
+
+
+def _pip_python() -> str | None:
+    """An interpreter with pip (uv-made venvs have none; the Makefile's .tools venv does)."""
+    candidates = [sys.executable, str(ROOT / ".tools" / "bin" / "python"), shutil.which("python3")]
+    for python in candidates:
+        if python and Path(python).exists():
+            probe = subprocess.run(
+                [python, "-m", "pip", "--version"], capture_output=True, check=False
+            )
+            if probe.returncode == 0:
+                return python
+    return None
+
+
+def install(requirements_file: Path) -> None:
+    # --no-deps: the pins are the full closure already, and deps would re-add botocore & co.
+    # --no-compile: .pyc files built by this (non-3.12) interpreter would be dead weight.
+    common = ["--target", str(SITE), "--no-deps", "--no-compile", "-r", str(requirements_file)]
+    python = _pip_python()
+    if python:
+        command = [python, "-m", "pip", "install", "--quiet", *PIP_PLATFORM, *common]
+    else:
+        uv = _uv()
+        if uv is None:
+            raise SystemExit("neither pip nor uv is available to install the layer's deps")
+        command = [uv, "pip", "install", "--quiet", *UV_PLATFORM, "--only-binary", ":all:"]
+        command += common
+    subprocess.run(command, cwd=ROOT, check=True)
+
+
+def copy_catalog() -> None:
+    target = SITE / "catalog"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(SOURCE, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def size_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1024 / 1024
+
+
+def build() -> None:
+    wanted = requirements()
+    if STAMP.exists() and STAMP.read_text() == wanted and SITE.exists():
+        print("core layer: third-party dependencies unchanged, reusing them")
+    else:
+        shutil.rmtree(SITE, ignore_errors=True)
+        SITE.mkdir(parents=True)
+        STAMP.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory() as scratch:
+            requirements_file = Path(scratch) / "requirements.txt"
+            requirements_file.write_text(wanted)
+            install(requirements_file)
+        # Console scripts (ulid's CLI) cannot be run from a layer; no reason to ship them.
+        shutil.rmtree(SITE / "bin", ignore_errors=True)
+        (SITE / ".lock").unlink(missing_ok=True)  # left by uv pip
+        STAMP.write_text(wanted)  # only after a successful install
+        print("core layer: installed " + ", ".join(wanted.split()))
+    copy_catalog()
+    size = size_mb(SITE)
+    print(f"core layer: {LAYER.relative_to(ROOT)} is {size:.1f} MB unzipped")
+    if size > LAYER_LIMIT_MB:
+        raise SystemExit(f"core layer exceeds Lambda's {LAYER_LIMIT_MB} MB unzipped limit")
+
+
+if __name__ == "__main__":
+    build()

@@ -1,0 +1,56 @@
+"""Shared test set-up: a safe AWS environment, factories, and the local system over HTTP."""
+
+from __future__ import annotations
+
+import os
+
+# Tests never reach AWS: fake credentials, a fixed region, no instance metadata look-ups.
+os.environ.update(
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_EC2_METADATA_DISABLED="true",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_METRICS_NAMESPACE="CatalogTests",
+    POWERTOOLS_SERVICE_NAME="catalog",
+    LOG_LEVEL="WARNING",
+)
+os.environ.pop("AWS_PROFILE", None)
+
+import itertools  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+
+_sku_numbers = itertools.count(1)
+
+
+def product_payload(**overrides: Any) -> dict[str, Any]:
+    """A valid create body with a unique SKU; override any field."""
+    payload: dict[str, Any] = {
+        "sku": f"TEST-{os.getpid()}-{next(_sku_numbers)}",
+        "name": "Enamel mug",
+        "description": "Holds 350 ml.",
+        "price": "14.90",
+        "currency": "EUR",
+        "category": "kitchen",
+        "tags": ["enamel"],
+        "stock": 3,
+        "status": "active",
+    }
+    payload.update(overrides)
+    return payload
+
+
+@pytest.fixture(scope="session")
+def local_system() -> Iterator[Any]:
+    """The whole system as `make run` starts it, on free ports, for this test process."""
+    from catalog.core import cursor, settings
+    from infra.local.system import LocalSystem
+
+    system = LocalSystem(port=0).start()
+    settings.settings.cache_clear()  # the environment now names the local resources
+    cursor._signing_key.cache_clear()
+    yield system
+    system.stop()

@@ -1,0 +1,259 @@
+"""The products API over real HTTP: local gateway -> products function -> moto DynamoDB."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import product_payload
+from tests.e2e.conftest import Api
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: requests.Response, status: int, slug: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith(PROBLEM)
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"urn:catalog:problem:{slug}"
+    assert body["status"] == status
+    assert body["title"] and body["detail"]
+    assert "Traceback" not in response.text
+    return body
+
+
+def create(api: Api, **overrides: Any) -> dict[str, Any]:
+    response = api.post("/v1/products", json=product_payload(**overrides))
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_create_answers_201_with_location_and_the_stored_product(api: Api) -> None:
+    payload = product_payload(price="19.9")
+    response = api.post("/v1/products", json=payload)
+    assert response.status_code == 201
+    product = response.json()
+    assert response.headers["Location"] == f"/v1/products/{product['id']}"
+    assert product["price"] == "19.90"
+    assert product["version"] == 1
+    assert product["created_at"].endswith("Z")
+    fetched = api.get(response.headers["Location"]).json()
+    assert fetched == product
+
+
+def test_patch_changes_some_fields_and_bumps_the_version(api: Api) -> None:
+    product = create(api, stock=1)
+    response = api.patch(f"/v1/products/{product['id']}", json={"stock": 5, "price": 2})
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert (updated["stock"], updated["price"], updated["name"]) == (5, "2.00", product["name"])
+    assert updated["version"] == 2
+
+
+def test_delete_answers_204_then_the_product_is_gone_and_its_sku_free(api: Api) -> None:
+    product = create(api)
+    assert api.delete(f"/v1/products/{product['id']}").status_code == 204
+    assert_problem(api.get(f"/v1/products/{product['id']}"), 404, "not-found")
+    assert_problem(api.delete(f"/v1/products/{product['id']}"), 404, "not-found")
+    create(api, sku=product["sku"].lower())  # the SKU was released
+
+
+def test_a_duplicate_sku_in_any_case_is_409(api: Api) -> None:
+    product = create(api)
+    response = api.post("/v1/products", json=product_payload(sku=product["sku"].lower()))
+    assert_problem(response, 409, "duplicate-sku")
+
+
+def test_changing_the_sku_moves_its_guard(api: Api) -> None:
+    product = create(api)
+    other = create(api)
+    new_sku = product["sku"] + "-NEW"
+    assert_problem(
+        api.patch(f"/v1/products/{product['id']}", json={"sku": other["sku"]}), 409, "duplicate-sku"
+    )
+    assert api.patch(f"/v1/products/{product['id']}", json={"sku": new_sku}).status_code == 200
+    create(api, sku=product["sku"])  # the old SKU is free again
+    assert_problem(api.post("/v1/products", json=product_payload(sku=new_sku)), 409, "duplicate-sku")
+
+
+def test_two_concurrent_creates_with_one_sku_give_one_201_and_one_409(api: Api) -> None:
+    payload = product_payload()
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        statuses.append(requests.post(api.base_url + "/v1/products", json=payload, timeout=30).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 409]
+
+
+def test_listing_pages_through_everything_newest_first(api: Api) -> None:
+    mine = [create(api)["id"] for _ in range(5)]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        response = api.get("/v1/products", params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["items"]) <= 2
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen))
+    assert seen == sorted(seen, reverse=True)
+    assert set(mine) <= set(seen)
+
+
+def test_default_page_size_is_20(api: Api) -> None:
+    for _ in range(21 - len(api.get("/v1/products", params={"limit": 100}).json()["items"])):
+        create(api)
+    page = api.get("/v1/products").json()
+    assert len(page["items"]) == 20
+    assert page["next_cursor"] is not None
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "1e3", "99999999999999999999"])
+def test_out_of_range_limits_are_422(api: Api, limit: str) -> None:
+    body = assert_problem(api.get("/v1/products", params={"limit": limit}), 422, "validation-error")
+    assert body["errors"][0]["parameter"] == "limit"
+
+
+def test_a_tampered_cursor_is_400(api: Api) -> None:
+    for _ in range(3):
+        create(api)
+    cursor = api.get("/v1/products", params={"limit": 1}).json()["next_cursor"]
+    tampered = cursor[:-3] + ("AAA" if not cursor.endswith("AAA") else "BBB")
+    assert_problem(api.get("/v1/products", params={"cursor": tampered}), 400, "invalid-cursor")
+    assert_problem(api.get("/v1/products", params={"cursor": "garbage"}), 400, "invalid-cursor")
+
+
+def count_products(api: Api) -> int:
+    total, cursor = 0, None
+    while True:
+        params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/v1/products", params=params).json()
+        total += len(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return total
+
+
+BAD_CREATES = [
+    pytest.param('{"sku": "A"', "application/json", 400, "malformed-json", id="invalid-json"),
+    pytest.param('{"a": NaN}', "application/json", 400, "malformed-json", id="nan"),
+    pytest.param('{"sku": 1, "sku": 2}', "application/json", 400, "malformed-json", id="dup-key"),
+    pytest.param("[]", "application/json", 422, "validation-error", id="array-body"),
+    pytest.param('{"sku": "X-1"}', "text/plain", 415, "unsupported-media-type", id="text"),
+    pytest.param("sku=X", "application/x-www-form-urlencoded", 415, "unsupported-media-type", id="form"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type", "status", "slug"), BAD_CREATES)
+def test_malformed_creates_get_a_problem_and_change_nothing(
+    api: Api, body: str, content_type: str, status: int, slug: str
+) -> None:
+    before = count_products(api)
+    response = api.post("/v1/products", data=body, headers={"Content-Type": content_type})
+    assert_problem(response, status, slug)
+    assert count_products(api) == before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "pointer"),
+    [
+        ({"price": "-1"}, "#/price"),
+        ({"price": 10.999}, "#/price"),
+        ({"price": "1000000.01"}, "#/price"),
+        ({"stock": "many"}, "#/stock"),
+        ({"name": "x" * 201}, "#/name"),
+        ({"description": "x" * 5001}, "#/description"),
+        ({"tags": ["ok"] * 21}, "#/tags"),
+        ({"currency": "ABC"}, "#/currency"),
+        ({"colour": "red"}, "#/colour"),
+    ],
+)
+def test_invalid_fields_are_422_with_a_pointer_and_change_nothing(
+    api: Api, overrides: dict[str, Any], pointer: str
+) -> None:
+    before = count_products(api)
+    body = assert_problem(
+        api.post("/v1/products", json=product_payload(**overrides)), 422, "validation-error"
+    )
+    assert pointer in [error.get("pointer") for error in body["errors"]]
+    assert count_products(api) == before
+
+
+def test_a_body_over_one_mebibyte_is_413(api: Api) -> None:
+    huge = '{"description": "' + "x" * (1024 * 1024) + '"}'
+    response = api.post("/v1/products", data=huge, headers={"Content-Type": "application/json"})
+    assert_problem(response, 413, "payload-too-large")
+
+
+def test_a_wrong_method_is_405_with_allow(api: Api) -> None:
+    response = api.request("PUT", "/v1/products", json={})
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["Allow"] == "GET, POST, OPTIONS"
+
+
+def test_an_unknown_path_is_404_problem(api: Api) -> None:
+    assert_problem(api.get("/v1/nothing-here"), 404, "not-found")
+
+
+@pytest.mark.parametrize("product_id", ["abc", "01J0000000000000000000000!", "x" * 300])
+def test_an_invalid_id_is_404(api: Api, product_id: str) -> None:
+    assert_problem(api.get(f"/v1/products/{product_id}"), 404, "not-found")
+
+
+def test_bad_patches_change_nothing(api: Api) -> None:
+    product = create(api)
+    path = f"/v1/products/{product['id']}"
+    assert_problem(api.patch(path, json={}), 422, "validation-error")
+    assert_problem(api.patch(path, json={"name": None}), 422, "validation-error")
+    assert_problem(api.patch(path, json={"price": "1.001"}), 422, "validation-error")
+    assert api.get(path).json() == product
+
+
+def test_responses_carry_security_headers_and_cors(api: Api) -> None:
+    response = api.get("/v1/products", headers={"Origin": "https://shop.example.com"})
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    error = api.get("/v1/products/abc", headers={"Authorization": "Bearer x"})
+    assert error.headers["Cache-Control"] == "no-store"
+    assert error.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_cors_preflight_lists_the_methods_of_the_path(api: Api) -> None:
+    response = api.request(
+        "OPTIONS",
+        "/v1/products/01J0000000000000000000000A",
+        headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "PATCH"},
+    )
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Methods"] == "DELETE, GET, PATCH, OPTIONS"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_health_reports_dynamodb(api: Api) -> None:
+    response = api.get("/v1/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"dynamodb": "ok"}}
+
+
+def test_openapi_document_describes_the_products_routes(api: Api) -> None:
+    document = api.get("/v1/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    assert set(document["paths"]["/v1/products/{id}"]) == {"get", "patch", "delete"}
+    assert set(document["paths"]["/v1/products"]) == {"get", "post"}

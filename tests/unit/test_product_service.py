@@ -1,0 +1,119 @@
+"""Product rules against an in-memory store: ids, versions, retries, pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from catalog.core import cursor, settings
+from catalog.core.errors import Conflict, DuplicateSku, InvalidCursor, NotFound
+from catalog.core.cursor import encode_cursor
+from catalog.products.schemas import ProductCreate, ProductPatch
+from catalog.products.service import ProductService
+from tests.conftest import product_payload
+from tests.fakes import InMemoryProductStore
+
+
+class StepClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=5)
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def signing_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("CURSOR_SECRET_ID", raising=False)
+    monkeypatch.setenv("CURSOR_SIGNING_KEY", "unit-test-key")
+    settings.settings.cache_clear()
+    cursor._signing_key.cache_clear()
+    yield
+    settings.settings.cache_clear()
+    cursor._signing_key.cache_clear()
+
+
+@pytest.fixture
+def store() -> InMemoryProductStore:
+    return InMemoryProductStore()
+
+
+@pytest.fixture
+def service(store: InMemoryProductStore) -> ProductService:
+    return ProductService(store, clock=StepClock())
+
+
+def create(service: ProductService, **overrides: object) -> str:
+    return service.create(ProductCreate.model_validate(product_payload(**overrides))).id
+
+
+def test_ids_are_time_sortable_and_versions_start_at_one(service: ProductService) -> None:
+    first, second = create(service), create(service)
+    assert first < second
+    assert service.get(first).version == 1
+
+
+def test_a_duplicate_sku_in_another_case_is_refused(service: ProductService) -> None:
+    create(service, sku="Mug-1")
+    with pytest.raises(DuplicateSku):
+        create(service, sku="MUG-1")
+
+
+def test_an_update_changes_only_the_sent_fields_and_bumps_the_version(
+    service: ProductService,
+) -> None:
+    product_id = create(service, name="Old", stock=3)
+    before = service.get(product_id)
+    updated = service.update(product_id, ProductPatch(price=Decimal("1.50")))
+    assert (updated.price, updated.name, updated.stock) == (Decimal("1.50"), "Old", 3)
+    assert updated.version == before.version + 1
+    assert updated.updated_at > before.updated_at
+    assert updated.created_at == before.created_at
+
+
+def test_an_update_retries_after_a_concurrent_write(
+    service: ProductService, store: InMemoryProductStore
+) -> None:
+    product_id = create(service)
+    store.conflicts_to_inject = 2
+    assert service.update(product_id, ProductPatch(stock=9)).stock == 9
+
+
+def test_an_update_that_keeps_colliding_gives_up_with_409(
+    service: ProductService, store: InMemoryProductStore
+) -> None:
+    product_id = create(service)
+    store.conflicts_to_inject = 3
+    with pytest.raises(Conflict):
+        service.update(product_id, ProductPatch(stock=9))
+    assert service.get(product_id).stock == 3
+
+
+def test_a_malformed_id_is_not_found_without_touching_the_store(
+    service: ProductService, store: InMemoryProductStore
+) -> None:
+    store.products = None  # type: ignore[assignment]  # any store access would raise
+    with pytest.raises(NotFound):
+        service.get("not-an-id")
+
+
+def test_listing_pages_newest_first_without_gaps_or_repeats(service: ProductService) -> None:
+    ids = [create(service) for _ in range(7)]
+    seen: list[str] = []
+    page = service.list(limit=3, cursor=None)
+    while True:
+        seen += [p.id for p in page.items]
+        if page.next_cursor is None:
+            break
+        page = service.list(limit=3, cursor=page.next_cursor)
+    assert seen == list(reversed(ids))
+
+
+def test_a_cursor_from_another_listing_is_refused(service: ProductService) -> None:
+    foreign = encode_cursor({"q": "categories", "after": "01J0000000000000000000000A"})
+    with pytest.raises(InvalidCursor):
+        service.list(limit=3, cursor=foreign)
