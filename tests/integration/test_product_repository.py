@@ -1,0 +1,128 @@
+"""The DynamoDB repository against moto server: transactions, guards, no partial state."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from catalog.core.errors import DuplicateSku, NotFound, VersionConflict
+from catalog.products.repository import ProductRepository
+from catalog.products.schemas import Product, ProductCreate
+from catalog.products.service import ProductService
+from tests.conftest import product_payload
+
+
+@pytest.fixture(scope="module")
+def repository(local_system: Any) -> ProductRepository:
+    return ProductRepository()
+
+
+@pytest.fixture(scope="module")
+def service(repository: ProductRepository) -> ProductService:
+    return ProductService(repository)
+
+
+def table_items(local_system: Any) -> list[dict[str, Any]]:
+    client = boto3.client("dynamodb", endpoint_url=local_system.aws_url)
+    name = local_system.names["tables"]["products"]
+    items: list[dict[str, Any]] = client.scan(TableName=name, ConsistentRead=True)["Items"]
+    return items
+
+
+def keys_for(local_system: Any, product: Product) -> set[str]:
+    wanted = {f"PRODUCT#{product.id}", f"SKU#{product.sku.upper()}"}
+    return {item["pk"]["S"] for item in table_items(local_system)} & wanted
+
+
+def new_product(service: ProductService, **overrides: Any) -> Product:
+    return service.create(ProductCreate.model_validate(product_payload(**overrides)))
+
+
+def test_a_product_and_its_sku_guard_are_written_together(
+    service: ProductService, local_system: Any
+) -> None:
+    product = new_product(service)
+    assert keys_for(local_system, product) == {
+        f"PRODUCT#{product.id}",
+        f"SKU#{product.sku.upper()}",
+    }
+
+
+def test_a_refused_duplicate_leaves_no_product_item(
+    service: ProductService, repository: ProductRepository, local_system: Any
+) -> None:
+    existing = new_product(service)
+    before = len(table_items(local_system))
+    with pytest.raises(DuplicateSku):
+        new_product(service, sku=existing.sku.lower())
+    assert len(table_items(local_system)) == before
+
+
+def test_concurrent_creates_of_one_sku_let_exactly_one_win(service: ProductService) -> None:
+    payload = product_payload()
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def attempt(sku: str) -> None:
+        barrier.wait()
+        try:
+            service.create(ProductCreate.model_validate({**payload, "sku": sku}))
+            outcomes.append("created")
+        except DuplicateSku:
+            outcomes.append("duplicate")
+
+    skus = [payload["sku"], payload["sku"].lower(), payload["sku"], payload["sku"].lower()]
+    threads = [threading.Thread(target=attempt, args=(sku,)) for sku in skus]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["created", "duplicate", "duplicate", "duplicate"]
+
+
+def test_a_stale_write_is_a_version_conflict_and_changes_nothing(
+    service: ProductService, repository: ProductRepository
+) -> None:
+    product = new_product(service)
+    fresh = product.model_copy(update={"stock": 50, "version": 2})
+    repository.replace(product, fresh)
+    stale = product.model_copy(update={"stock": 99, "sku": product.sku + "-X", "version": 2})
+    with pytest.raises(VersionConflict):
+        repository.replace(product, stale)
+    stored = repository.get(product.id)
+    assert (stored.stock, stored.sku, stored.version) == (50, product.sku, 2)
+    # the refused SKU change did not claim the new SKU either
+    new_product(service, sku=product.sku + "-X")
+
+
+def test_a_stale_delete_is_a_version_conflict_and_deletes_nothing(
+    service: ProductService, repository: ProductRepository, local_system: Any
+) -> None:
+    product = new_product(service)
+    repository.replace(product, product.model_copy(update={"version": 2}))
+    with pytest.raises(VersionConflict):
+        repository.delete(product)
+    assert len(keys_for(local_system, product)) == 2
+
+
+def test_delete_removes_the_product_and_its_guard(
+    service: ProductService, repository: ProductRepository, local_system: Any
+) -> None:
+    product = new_product(service)
+    service.delete(product.id)
+    assert keys_for(local_system, product) == set()
+    with pytest.raises(NotFound):
+        repository.get(product.id)
+
+
+def test_prices_come_back_as_exact_decimals(service: ProductService, repository: ProductRepository) -> None:
+    product = new_product(service, price="0.10")
+    stored = repository.get(product.id)
+    assert stored.price == product.price
+    assert str(stored.price) == "0.10"
+    assert stored.created_at.tzinfo is not None
+    assert stored.created_at <= datetime.now(UTC)

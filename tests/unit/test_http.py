@@ -1,0 +1,113 @@
+"""The shared HTTP entry point: what every function answers before and around its routes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from catalog.core.errors import Conflict
+from catalog.core.http import api_handler, make_resolver
+
+app = make_resolver()
+
+
+@app.get("/things")
+def list_things() -> dict[str, Any]:
+    return {"items": []}
+
+
+@app.post("/things")
+def create_thing() -> dict[str, Any]:
+    raise Conflict("already there")
+
+
+@app.get("/boom")
+def boom() -> dict[str, Any]:
+    raise RuntimeError("table catalog-prod-products in account 123456789012 is gone")
+
+
+handler = api_handler(app)
+
+
+class Context:
+    function_name = "test"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id = "req-1"
+
+
+def call(method: str, path: str, body: str | None = None, **headers: str) -> dict[str, Any]:
+    event = {
+        "httpMethod": method,
+        "path": path,
+        "resource": path,
+        "headers": headers,
+        "body": body,
+        "isBase64Encoded": False,
+        "requestContext": {"requestId": "req-1", "path": path, "stage": "test"},
+    }
+    response: dict[str, Any] = handler(event, Context())
+    return response
+
+
+def header(response: dict[str, Any], name: str) -> str:
+    return str(response["multiValueHeaders"][name][0])
+
+
+def problem(response: dict[str, Any]) -> dict[str, Any]:
+    assert header(response, "Content-Type") == "application/problem+json"
+    body: dict[str, Any] = json.loads(response["body"])
+    return body
+
+
+def test_a_domain_error_becomes_its_problem() -> None:
+    response = call("POST", "/things", "{}", **{"content-type": "application/json"})
+    assert response["statusCode"] == 409
+    assert problem(response)["type"] == "urn:catalog:problem:conflict"
+
+
+def test_an_unexpected_error_is_500_without_internals() -> None:
+    response = call("GET", "/boom")
+    assert response["statusCode"] == 500
+    assert problem(response)["type"] == "urn:catalog:problem:internal-error"
+    assert "catalog-prod" not in response["body"] and "123456789012" not in response["body"]
+
+
+def test_a_wrong_method_is_405_with_allow_before_the_media_type_is_checked() -> None:
+    response = call("DELETE", "/things")
+    assert response["statusCode"] == 405
+    assert header(response, "Allow") == "GET, POST, OPTIONS"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", ""])
+def test_a_body_that_is_not_json_is_415(content_type: str) -> None:
+    response = call("POST", "/things", "x", **{"content-type": content_type})
+    assert response["statusCode"] == 415
+
+
+def test_a_body_over_the_limit_is_413() -> None:
+    response = call("POST", "/things", "x" * (1024 * 1024 + 1), **{"content-type": "application/json"})
+    assert response["statusCode"] == 413
+
+
+def test_an_unknown_path_is_404() -> None:
+    assert call("GET", "/nothing")["statusCode"] == 404
+
+
+def test_preflight_lists_the_path_methods() -> None:
+    response = call("OPTIONS", "/things", Origin="https://a.example")
+    assert response["statusCode"] == 204
+    assert header(response, "Access-Control-Allow-Methods") == "GET, POST, OPTIONS"
+
+
+def test_every_response_carries_security_headers() -> None:
+    for response in (call("GET", "/things"), call("GET", "/nothing"), call("GET", "/boom")):
+        assert header(response, "X-Content-Type-Options") == "nosniff"
+        assert header(response, "Strict-Transport-Security").startswith("max-age=")
+
+
+def test_authenticated_responses_are_never_stored() -> None:
+    response = call("GET", "/things", Authorization="Bearer token")
+    assert header(response, "Cache-Control") == "no-store"
