@@ -17,11 +17,11 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 
-import itertools  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
+import itertools
+from collections.abc import Iterator
+from typing import Any
 
-import pytest  # noqa: E402
+import pytest
 
 _sku_numbers = itertools.count(1)
 

@@ -43,13 +43,13 @@ def create_product(body: Annotated[ProductCreate, Body()]) -> Response[Product]:
 
 
 @app.get("/v1/products/<id>", tags=TAGS, responses=problems(404))
-def get_product(id: str) -> Product:  # noqa: A002 - the path parameter is called id
+def get_product(id: str) -> Product:
     """One product."""
     return service.get(id)
 
 
 @app.patch("/v1/products/<id>", tags=TAGS, responses=problems(400, 404, 409, 413, 415, 422))
-def update_product(id: str, body: Annotated[ProductPatch, Body()]) -> Product:  # noqa: A002
+def update_product(id: str, body: Annotated[ProductPatch, Body()]) -> Product:
     """Change some fields of a product; absent fields keep their value."""
     product = service.update(id, body)
     metrics.add_metric(name="ProductUpdated", unit=MetricUnit.Count, value=1)
@@ -57,7 +57,7 @@ def update_product(id: str, body: Annotated[ProductPatch, Body()]) -> Product:  
 
 
 @app.delete("/v1/products/<id>", tags=TAGS, responses=problems(404, 409))
-def delete_product(id: str) -> Response[None]:  # noqa: A002
+def delete_product(id: str) -> Response[None]:
     """Delete a product and release its SKU."""
     service.delete(id)
     metrics.add_metric(name="ProductDeleted", unit=MetricUnit.Count, value=1)

@@ -43,9 +43,7 @@ def _compile(path: str) -> re.Pattern[str]:
 
 def route_table() -> list[GatewayRoute]:
     """Every (method, path) -> function this gateway serves, derived from the topology."""
-    routes = [
-        GatewayRoute(r.method, r.path, r.function, _compile(r.path)) for r in topology.ROUTES
-    ]
+    routes = [GatewayRoute(r.method, r.path, r.function, _compile(r.path)) for r in topology.ROUTES]
     routes += [
         GatewayRoute(ANY, path, owner, _compile(path)) for path, owner in topology.paths().items()
     ]
@@ -87,7 +85,8 @@ class LocalGateway:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -172,7 +171,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "catalog-local-gateway"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the functions log every request as JSON already
 
     def _serve(self) -> None:

@@ -77,7 +77,9 @@ def test_changing_the_sku_moves_its_guard(api: Api) -> None:
     )
     assert api.patch(f"/v1/products/{product['id']}", json={"sku": new_sku}).status_code == 200
     create(api, sku=product["sku"])  # the old SKU is free again
-    assert_problem(api.post("/v1/products", json=product_payload(sku=new_sku)), 409, "duplicate-sku")
+    assert_problem(
+        api.post("/v1/products", json=product_payload(sku=new_sku)), 409, "duplicate-sku"
+    )
 
 
 def test_two_concurrent_creates_with_one_sku_give_one_201_and_one_409(api: Api) -> None:
@@ -87,7 +89,9 @@ def test_two_concurrent_creates_with_one_sku_give_one_201_and_one_409(api: Api) 
 
     def attempt() -> None:
         barrier.wait()
-        statuses.append(requests.post(api.base_url + "/v1/products", json=payload, timeout=30).status_code)
+        statuses.append(
+            requests.post(api.base_url + "/v1/products", json=payload, timeout=30).status_code
+        )
 
     threads = [threading.Thread(target=attempt) for _ in range(2)]
     for thread in threads:
@@ -156,7 +160,9 @@ BAD_CREATES = [
     pytest.param('{"sku": 1, "sku": 2}', "application/json", 400, "malformed-json", id="dup-key"),
     pytest.param("[]", "application/json", 422, "validation-error", id="array-body"),
     pytest.param('{"sku": "X-1"}', "text/plain", 415, "unsupported-media-type", id="text"),
-    pytest.param("sku=X", "application/x-www-form-urlencoded", 415, "unsupported-media-type", id="form"),
+    pytest.param(
+        "sku=X", "application/x-www-form-urlencoded", 415, "unsupported-media-type", id="form"
+    ),
 ]
 
 

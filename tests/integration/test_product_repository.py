@@ -119,7 +119,9 @@ def test_delete_removes_the_product_and_its_guard(
         repository.get(product.id)
 
 
-def test_prices_come_back_as_exact_decimals(service: ProductService, repository: ProductRepository) -> None:
+def test_prices_come_back_as_exact_decimals(
+    service: ProductService, repository: ProductRepository
+) -> None:
     product = new_product(service, price="0.10")
     stored = repository.get(product.id)
     assert stored.price == product.price

@@ -88,7 +88,9 @@ def test_a_body_that_is_not_json_is_415(content_type: str) -> None:
 
 
 def test_a_body_over_the_limit_is_413() -> None:
-    response = call("POST", "/things", "x" * (1024 * 1024 + 1), **{"content-type": "application/json"})
+    response = call(
+        "POST", "/things", "x" * (1024 * 1024 + 1), **{"content-type": "application/json"}
+    )
     assert response["statusCode"] == 413
 
 

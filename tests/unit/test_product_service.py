@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from catalog.core import cursor, settings
-from catalog.core.errors import Conflict, DuplicateSku, InvalidCursor, NotFound
 from catalog.core.cursor import encode_cursor
+from catalog.core.errors import Conflict, DuplicateSku, InvalidCursor, NotFound
 from catalog.products.schemas import ProductCreate, ProductPatch
 from catalog.products.service import ProductService
 from tests.conftest import product_payload

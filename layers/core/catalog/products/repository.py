@@ -8,6 +8,7 @@ errors become domain errors here and nowhere else.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -58,7 +59,7 @@ class DecimalAttribute(Attribute[Decimal]):
         return Decimal(value)
 
 
-class AllProductsIndex(GlobalSecondaryIndex["ProductItem"]):
+class AllProductsIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "gsi1"
         projection = AllProjection()
@@ -152,7 +153,7 @@ def _to_product(item: ProductItem) -> Product:
         price=item.price,
         currency=item.currency,
         category=item.category,
-        tags=list(item.tags or []),
+        tags=[str(tag) for tag in item.tags or []],
         stock=int(item.stock),
         status=item.status,  # type: ignore[arg-type]
         created_at=datetime.fromisoformat(item.created_at),
@@ -207,9 +208,7 @@ class ProductRepository:
         try:
             with TransactWrite(connection=_connection()) as tx:
                 if sku_moves:
-                    tx.save(
-                        _guard(updated.sku, updated.id), condition=SkuGuard.pk.does_not_exist()
-                    )
+                    tx.save(_guard(updated.sku, updated.id), condition=SkuGuard.pk.does_not_exist())
                     tx.delete(
                         _guard(current.sku, current.id),
                         condition=SkuGuard.product_id == current.id,
@@ -259,7 +258,5 @@ class ProductRepository:
 
     def ping(self) -> None:
         """A cheap read proving the table answers (for health checks)."""
-        try:
+        with suppress(DoesNotExist):
             ProductItem.get(product_key("health-check"), PRODUCT_SK)
-        except DoesNotExist:
-            pass

@@ -30,7 +30,7 @@ CENT = Decimal("0.01")
 
 def _exact_amount(value: Any) -> Any:
     """Accept a JSON number (parsed as Decimal) or a decimal string; never a float or bool."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError("must be an exact decimal (a JSON number or a string like '19.99')")
     if isinstance(value, int):
         return Decimal(value)
@@ -60,7 +60,8 @@ def _iso_millis(moment: datetime) -> str:
 Timestamp = Annotated[datetime, PlainSerializer(_iso_millis, return_type=str, when_used="json")]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
 Sku = Annotated[
-    str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v),
+    str,
+    BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v),
     StringConstraints(pattern=SKU_PATTERN),
 ]
 Name = Annotated[str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=200)]
@@ -145,4 +146,6 @@ class ProductPage(BaseModel):
     """One page of `GET /v1/products`."""
 
     items: list[Product]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
