@@ -1,0 +1,45 @@
+"""The README's curl tour works as written against the local system."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tour_script() -> str:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## API tour", 1)[1].split("\n## ", 1)[0]
+    found = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
+    assert found, "the API tour has no bash block"
+    return found.group(1)
+
+
+def test_the_readme_tour_runs_and_shows_each_outcome(local_system: Any) -> None:
+    script = tour_script()
+    assert "API=http://127.0.0.1:3000" in script
+    script = script.replace("API=http://127.0.0.1:3000", f"API={local_system.url}")
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for expected in (
+        '"status":"ok"',
+        "HTTP/1.1 201 Created",
+        "Location: /v1/products/",
+        "HTTP/1.1 204 No Content",
+        '"price":"11.00"',
+        "urn:catalog:problem:validation-error",
+        "urn:catalog:problem:malformed-json",
+        "urn:catalog:problem:invalid-cursor",
+        "HTTP/1.1 405 Method Not Allowed",
+    ):
+        assert expected in out, f"{expected!r} missing from the tour's output"
