@@ -194,37 +194,40 @@ def _preflight(event: Mapping[str, Any], allowed: list[str]) -> dict[str, Any]:
     return {"statusCode": 204, "multiValueHeaders": headers, "body": "", "isBase64Encoded": False}
 
 
-def _add_headers(response: dict[str, Any], event: Mapping[str, Any]) -> None:
-    headers: dict[str, list[str]] = response.setdefault("multiValueHeaders", {})
-    for name, value in (response.pop("headers", None) or {}).items():
-        headers.setdefault(name, [value])
-    present = {name.lower() for name in headers}
-
-    def put(name: str, value: str) -> None:
-        if name.lower() not in present:
-            headers[name] = [value]
-
+def _response_headers(event: Mapping[str, Any], route_headers: Mapping[str, str]) -> dict[str, str]:
+    """Security and CORS headers for every response; a route's own headers win, except
+    that an authenticated response is never cacheable."""
     config = settings()
-    put("Strict-Transport-Security", f"max-age={config.hsts_max_age}; includeSubDomains")
-    put("X-Content-Type-Options", "nosniff")
-    put("X-Frame-Options", "DENY")
-    put("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-    put("Referrer-Policy", "no-referrer")
+    headers = {
+        "Strict-Transport-Security": f"max-age={config.hsts_max_age}; includeSubDomains",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+    route_set = {name.lower() for name in route_headers}
+    headers = {name: value for name, value in headers.items() if name.lower() not in route_set}
     if _header(event, "authorization") is not None:
-        headers = {k: v for k, v in headers.items() if k.lower() != "cache-control"}
-        headers["Cache-Control"] = ["no-store"]
-        response["multiValueHeaders"] = headers
-    else:
-        put("Cache-Control", "no-store")
-
+        headers["Cache-Control"] = "no-store"
     origin = _header(event, "origin")
-    allowed_origins = config.cors_allow_origins
-    if origin and ("*" in allowed_origins or origin in allowed_origins):
-        response["multiValueHeaders"]["Access-Control-Allow-Origin"] = [
-            "*" if "*" in allowed_origins else origin
-        ]
-        response["multiValueHeaders"]["Access-Control-Expose-Headers"] = [CORS_EXPOSE_HEADERS]
-        response["multiValueHeaders"]["Vary"] = ["Origin"]
+    origins = config.cors_allow_origins
+    if origin and ("*" in origins or origin in origins):
+        headers["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin
+        headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
+        headers["Vary"] = "Origin"
+    return headers
+
+
+def _add_headers(response: dict[str, Any], event: Mapping[str, Any]) -> None:
+    multi: dict[str, list[str]] = dict(response.get("multiValueHeaders") or {})
+    for name, value in (response.pop("headers", None) or {}).items():
+        multi.setdefault(name, [value])
+    extra = _response_headers(event, {name: values[0] for name, values in multi.items()})
+    lowered = {name.lower() for name in extra}
+    multi = {name: values for name, values in multi.items() if name.lower() not in lowered}
+    multi.update({name: [value] for name, value in extra.items()})
+    response["multiValueHeaders"] = multi
 
 
 def api_handler(app: APIGatewayRestResolver) -> Handler:
