@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -35,9 +36,22 @@ def environment() -> Environment | None:
     return Environment(account=account, region=region)
 
 
+def feature_flags() -> dict[str, object]:
+    """cdk.json's context: the CDK CLI passes it itself, a plain `python infra/app.py` does not.
+
+    Handing it to App() either way keeps `make synth`, `cdk synth` and the tests on the same
+    feature flags; values given to the CLI (`-c stage=prod`) still take precedence.
+    """
+    context: dict[str, object] = json.loads((_ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
 def build(stage: str | None = None, outdir: str | None = None) -> tuple[App, CatalogStack]:
     """The app with its stack and the AwsSolutions checks, not yet synthesized."""
-    app = App(outdir=outdir or os.environ.get("CDK_OUTDIR") or tempfile.mkdtemp(prefix="cdk."))
+    app = App(
+        outdir=outdir or os.environ.get("CDK_OUTDIR") or tempfile.mkdtemp(prefix="cdk."),
+        context=feature_flags(),
+    )
     name = stage or app.node.try_get_context("stage") or os.environ.get("STAGE") or DEFAULT_STAGE
     stack = CatalogStack(
         app,

@@ -47,10 +47,12 @@ def _uv() -> str | None:
     return str(local) if local.exists() else shutil.which("uv")
 
 
+QUIET = ("--no-header", "--no-annotate")  # bare `name==version` lines
+
+
 def _pins_from_uv(uv: str) -> list[str]:
     exported = subprocess.run(
-        [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project"]
-        + ["--no-header", "--no-annotate"],
+        [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", *QUIET],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -112,7 +114,9 @@ def requirements() -> str:
         if name not in RUNTIME_PROVIDED:
             # Normalized names keep the stamp identical whichever way the pins were read.
             kept.append(name + pin[len(raw_name) :])
-    return "\n".join(sorted(kept, key=normalize)) + "\n"
+    # The platform line makes a change of target platform invalidate the stamp too.
+    header = f"# platform: {PLATFORM[0]}, CPython {PLATFORM[1]}\n"
+    return header + "\n".join(sorted(kept, key=normalize)) + "\n"
 
 
 def _pip_python() -> str | None:
@@ -170,7 +174,8 @@ def build() -> None:
         shutil.rmtree(SITE / "bin", ignore_errors=True)
         (SITE / ".lock").unlink(missing_ok=True)  # left by uv pip
         STAMP.write_text(wanted)  # only after a successful install
-        print("core layer: installed " + ", ".join(wanted.split()))
+        pins = [line for line in wanted.splitlines() if not line.startswith("#")]
+        print("core layer: installed " + ", ".join(pins))
     copy_catalog()
     size = size_mb(SITE)
     print(f"core layer: {LAYER.relative_to(ROOT)} is {size:.1f} MB unzipped")

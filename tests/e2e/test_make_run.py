@@ -16,7 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_local_runner_serves_seeded_products_and_stops_cleanly() -> None:
-    env = {**os.environ, "PORT": "0", "AWS_PORT": "0"}
+    env = {
+        **os.environ,
+        "PORT": "0",
+        "AWS_PORT": "0",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
+    }
     env.pop("AWS_ENDPOINT_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.local"],

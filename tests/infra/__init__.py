@@ -1,0 +1,1 @@
+"""Infrastructure tests: the synthesized CDK stack, cfn-lint, cdk-nag and route parity."""

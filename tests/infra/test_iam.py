@@ -1,0 +1,96 @@
+"""Each function's role allows what its topology entry declares, and nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra import topology
+from infra.stack import TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+# Actions AWS grants on Resource "*" only (X-Ray has no resource-level permissions).
+RESOURCELESS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def statements_of(dev: Any, function: str) -> list[dict[str, Any]]:
+    """Every policy statement of the function's role: inline, attached or managed."""
+    role_id = dev.function(function)["Properties"]["Role"]["Fn::GetAtt"][0]
+    role = dev.resources[role_id]["Properties"]
+    assert not role.get("ManagedPolicyArns"), "managed policies are broader than needed"
+    statements = [s for p in role.get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+    for policy in dev.of_type("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    assert all(s["Effect"] == "Allow" for s in statements)
+    return statements
+
+
+def actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def resources(statement: dict[str, Any]) -> list[Any]:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
+
+
+def allowed(dev: Any, function: str, prefix: str) -> set[str]:
+    return {a for s in statements_of(dev, function) for a in actions(s) if a.startswith(prefix)}
+
+
+def test_meta_reads_the_table_but_cannot_change_it(dev: Any) -> None:
+    # Given meta declares read access only
+    assert topology.FUNCTIONS["meta"].tables == {"products": "read"}
+    # Then its role has the read actions and none of the write ones
+    dynamodb = allowed(dev, "meta", "dynamodb:")
+    assert dynamodb == set(TABLE_READ_ACTIONS)
+    assert not dynamodb & {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+
+
+def test_products_may_write_the_table(dev: Any) -> None:
+    dynamodb = allowed(dev, "products", "dynamodb:")
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= dynamodb
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS.values(), ids=lambda f: f.name)
+def test_table_actions_follow_the_declared_access(dev: Any, spec: Any) -> None:
+    expected: set[str] = set()
+    for access in spec.tables.values():
+        expected |= set(TABLE_READ_ACTIONS)
+        if access == "write":
+            expected |= set(TABLE_WRITE_ACTIONS)
+    dynamodb = allowed(dev, spec.name, "dynamodb:")
+    assert dynamodb == expected
+    assert "dynamodb:Scan" not in dynamodb  # no function lists a whole table
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS.values(), ids=lambda f: f.name)
+def test_secrets_are_readable_only_by_functions_that_declare_them(dev: Any, spec: Any) -> None:
+    secrets = allowed(dev, spec.name, "secretsmanager:")
+    if spec.secrets:
+        assert secrets == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    else:
+        assert secrets == set()
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS.values(), ids=lambda f: f.name)
+def test_no_wildcards_beyond_xray(dev: Any, spec: Any) -> None:
+    for statement in statements_of(dev, spec.name):
+        assert not any("*" in a for a in actions(statement)), statement
+        if "*" in resources(statement):
+            assert actions(statement) <= RESOURCELESS, statement
+        for resource in resources(statement):
+            assert "/index/*" not in str(resource), "indexes are granted by name"
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS.values(), ids=lambda f: f.name)
+def test_functions_write_logs_only_to_their_own_log_group(dev: Any, spec: Any) -> None:
+    own = dev.function(spec.name)["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    for statement in statements_of(dev, spec.name):
+        if any(a.startswith("logs:") for a in actions(statement)):
+            assert actions(statement) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+            assert resources(statement) == [{"Fn::GetAtt": [own, "Arn"]}]

@@ -1,0 +1,241 @@
+"""The synthesized stack holds what the topology and the stage settings declare."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from infra import gateway_responses, topology
+from infra.stages import stage as stage_config
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+
+def ref_target(value: Any) -> str:
+    """The logical id a {"Ref": ...} or {"Fn::GetAtt": [...]} points at."""
+    if "Ref" in value:
+        return str(value["Ref"])
+    return str(value["Fn::GetAtt"][0])
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", topology.TABLES.values(), ids=lambda t: t.name)
+def test_each_topology_table_is_on_demand_with_pitr_stream_and_indexes(
+    dev: Any, table: Any
+) -> None:
+    # Given the topology's table, When synthesized, Then DynamoDB gets it as declared.
+    expected: dict[str, Any] = {
+        "BillingMode": "PAY_PER_REQUEST",
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+        "KeySchema": [
+            {"AttributeName": table.partition_key, "KeyType": "HASH"},
+            *([{"AttributeName": table.sort_key, "KeyType": "RANGE"}] if table.sort_key else []),
+        ],
+    }
+    if table.stream:
+        expected["StreamSpecification"] = {"StreamViewType": table.stream}
+    if table.indexes:
+        expected["GlobalSecondaryIndexes"] = [
+            Match.object_like({"IndexName": index.name, "Projection": {"ProjectionType": "ALL"}})
+            for index in table.indexes
+        ]
+    dev.template.has_resource_properties("AWS::DynamoDB::Table", expected)
+    assert len(dev.of_type("AWS::DynamoDB::Table")) == len(topology.TABLES)
+
+
+def test_dev_data_is_disposable_and_prod_data_is_retained(dev: Any, synth_stage: Any) -> None:
+    prod = synth_stage("prod")
+    for synth, policy in ((dev, "Delete"), (prod, "Retain")):
+        for kind in ("AWS::DynamoDB::Table", "AWS::Logs::LogGroup", "AWS::SecretsManager::Secret"):
+            policies = {r.get("DeletionPolicy") for r in synth.of_type(kind).values()}
+            assert policies == {policy}, f"{synth.stage} {kind}"
+    for table in prod.of_type("AWS::DynamoDB::Table").values():
+        assert table["Properties"]["DeletionProtectionEnabled"] is True
+
+
+def test_each_secret_is_generated(dev: Any) -> None:
+    secrets = dev.of_type("AWS::SecretsManager::Secret")
+    assert len(secrets) == len(topology.SECRETS)
+    descriptions = {s["Properties"]["Description"] for s in secrets.values()}
+    assert descriptions == {s.description for s in topology.SECRETS.values()}
+    for secret in secrets.values():
+        assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+# --- functions -----------------------------------------------------------------------------
+
+
+def test_every_topology_function_exists_once(dev: Any) -> None:
+    assert set(dev.function_ids()) == set(topology.FUNCTIONS)
+    assert len(dev.of_type("AWS::Lambda::Function")) == len(topology.FUNCTIONS)
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS.values(), ids=lambda f: f.name)
+def test_function_runs_on_arm64_python312_with_tracing_and_topology_sizes(
+    dev: Any, spec: Any
+) -> None:
+    props = dev.function(spec.name)["Properties"]
+    assert props["Architectures"] == ["arm64"]
+    assert props["Runtime"] == "python3.12"
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["Handler"] == spec.handler
+    assert props["MemorySize"] == spec.memory_mb
+    assert props["Timeout"] == spec.timeout_s
+    layers = [ref_target(layer) for layer in props["Layers"]]
+    assert all(dev.resources[layer]["Type"] == "AWS::Lambda::LayerVersion" for layer in layers)
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS.values(), ids=lambda f: f.name)
+def test_function_environment_is_the_topology_environment(dev: Any, spec: Any) -> None:
+    # Given the shared definition of a function's environment (also used by the local runner)
+    stage = stage_config("dev")
+    expected = topology.function_environment(
+        spec,
+        stage="dev",
+        table_names={name: f"<{name}>" for name in topology.TABLES},
+        secret_ids={name: f"<{name}>" for name in topology.SECRETS},
+        settings=stage.function_settings(),
+    )
+    # When synthesized
+    actual = dev.function(spec.name)["Properties"]["Environment"]["Variables"]
+    # Then the same variables are set; plain values equal, names/ids point at the resources.
+    assert set(actual) == set(expected)
+    for name, value in expected.items():
+        if value.startswith("<"):
+            target = dev.resources[ref_target(actual[name])]["Type"]
+            assert target in ("AWS::DynamoDB::Table", "AWS::SecretsManager::Secret"), name
+        else:
+            assert actual[name] == value, name
+    for table in spec.tables:
+        assert topology.TABLES[table].env_var in actual
+
+
+def test_products_function_knows_its_table(dev: Any) -> None:
+    variables = dev.function("products")["Properties"]["Environment"]["Variables"]
+    assert dev.resources[ref_target(variables["TABLE_PRODUCTS"])]["Type"] == (
+        "AWS::DynamoDB::Table"
+    )
+
+
+def test_layer_targets_arm64_python312(dev: Any) -> None:
+    dev.template.has_resource_properties(
+        "AWS::Lambda::LayerVersion",
+        {"CompatibleRuntimes": ["python3.12"], "CompatibleArchitectures": ["arm64"]},
+    )
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_every_log_group_has_the_stage_retention(synth_stage: Any, name: str) -> None:
+    synth = synth_stage(name)
+    retention = stage_config(name).log_retention_days
+    groups = synth.of_type("AWS::Logs::LogGroup")
+    assert len(groups) == len(topology.FUNCTIONS) + 1  # one per function + API access logs
+    assert {g["Properties"].get("RetentionInDays") for g in groups.values()} == {retention}
+
+
+def test_each_function_logs_to_its_own_log_group(dev: Any) -> None:
+    targets = {
+        ref_target(dev.function(name)["Properties"]["LoggingConfig"]["LogGroup"])
+        for name in topology.FUNCTIONS
+    }
+    assert len(targets) == len(topology.FUNCTIONS)
+    assert all(dev.resources[t]["Type"] == "AWS::Logs::LogGroup" for t in targets)
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_api_stage_has_access_logs_tracing_metrics_and_throttling(
+    synth_stage: Any, name: str
+) -> None:
+    synth = synth_stage(name)
+    settings = stage_config(name)
+    (api_stage,) = synth.of_type("AWS::ApiGateway::Stage").values()
+    props = api_stage["Properties"]
+    assert props["StageName"] == name
+    assert props["TracingEnabled"] is True
+    access_log = json.loads(props["AccessLogSetting"]["Format"])
+    assert {"requestId", "status", "integrationError", "xrayTraceId"} <= set(access_log)
+    assert "DestinationArn" in props["AccessLogSetting"]
+    (method_settings,) = props["MethodSettings"]
+    assert method_settings["MetricsEnabled"] is True
+    assert method_settings["ThrottlingRateLimit"] == settings.throttle_rate
+    assert method_settings["ThrottlingBurstLimit"] == settings.throttle_burst
+
+
+def test_api_accepts_the_topology_binary_media_types(dev: Any) -> None:
+    (api,) = dev.of_type("AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["BinaryMediaTypes"] == list(topology.BINARY_MEDIA_TYPES)
+
+
+def test_public_routes_need_no_auth_and_the_rest_need_iam(dev: Any) -> None:
+    # Given the method of each (method, path), as the parity test reconstructs it
+    methods = dev.methods_by_route()
+    # Then public routes and ANY fallbacks are open and every other route needs SigV4
+    for route in topology.ROUTES:
+        expected = "NONE" if route.access.public else "AWS_IAM"
+        actual = methods[(route.method, route.path)]["Properties"]["AuthorizationType"]
+        assert actual == expected, f"{route.method} {route.path}"
+    for path in topology.paths():
+        assert methods[("ANY", path)]["Properties"]["AuthorizationType"] == "NONE", path
+
+
+def test_no_cors_preflight_methods_are_generated(dev: Any) -> None:
+    verbs = {m["Properties"]["HttpMethod"] for m in dev.of_type("AWS::ApiGateway::Method").values()}
+    assert "OPTIONS" not in verbs  # the functions answer preflight through the ANY method
+
+
+@pytest.mark.parametrize("response_type", gateway_responses.GATEWAY_RESPONSES)
+def test_gateway_response_answers_problem_json(dev: Any, response_type: str) -> None:
+    problem = gateway_responses.GATEWAY_RESPONSES[response_type]
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in dev.of_type("AWS::ApiGateway::GatewayResponse").values()
+    }
+    props = responses[response_type]
+    assert props["StatusCode"] == str(problem.status)
+    body = json.loads(props["ResponseTemplates"]["application/json"])
+    assert body["status"] == problem.status
+    assert body == json.loads(gateway_responses.body(response_type))
+    headers = props["ResponseParameters"]
+    assert headers["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+    for name, value in gateway_responses.HEADERS.items():
+        assert headers[f"gatewayresponse.header.{name}"] == f"'{value}'"
+
+
+def test_api_url_is_an_output(dev: Any) -> None:
+    assert set(dev.json["Outputs"]) == {"ApiUrl"}
+
+
+# --- monitoring ----------------------------------------------------------------------------
+
+
+def test_each_function_has_an_errors_alarm(dev: Any) -> None:
+    alarmed = {
+        ref_target(alarm["Properties"]["Dimensions"][0]["Value"])
+        for alarm in dev.of_type("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "Errors"
+        and alarm["Properties"].get("Namespace") == "AWS/Lambda"
+    }
+    assert alarmed == set(dev.function_ids().values())
+
+
+def test_api_5xx_has_an_alarm(dev: Any) -> None:
+    dev.template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"Namespace": "AWS/ApiGateway", "MetricName": "5XXError", "Threshold": 1},
+    )
+
+
+def test_dashboard_shows_api_and_function_metrics(dev: Any) -> None:
+    (dashboard,) = dev.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in ("Count", "Latency", "4XXError", "5XXError", "Errors", "Duration", "Throttles"):
+        assert f'\\"{metric}\\"' in body, metric
