@@ -5,6 +5,7 @@ The CDK stack installs these as gateway responses; the local gateway answers the
 
 from __future__ import annotations
 
+from catalog.core.auth import Forbidden, Unauthorized
 from catalog.core.errors import CatalogError, NotFound, PayloadTooLarge
 from catalog.core.jsonutil import dumps
 
@@ -28,6 +29,9 @@ class GatewayTimeout(CatalogError):
 GATEWAY_RESPONSES: dict[str, CatalogError] = {
     # API Gateway says 403 "Missing Authentication Token" for unknown paths: we say 404.
     "MISSING_AUTHENTICATION_TOKEN": NotFound("No resource matches this path."),
+    # The Cognito authorizer refused the token (absent, malformed, bad signature, expired).
+    "UNAUTHORIZED": Unauthorized("Sign in and send 'Authorization: Bearer <access token>'."),
+    "ACCESS_DENIED": Forbidden("Your credentials do not allow this."),
     "REQUEST_TOO_LARGE": PayloadTooLarge("The request is larger than API Gateway accepts."),
     "THROTTLED": TooManyRequests("Too many requests; slow down and retry later."),
     "DEFAULT_5XX": BadGateway("The service failed to answer; try again later."),
@@ -42,6 +46,11 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
+
+
+def headers(response_type: str) -> dict[str, str]:
+    """The headers of one gateway response (401s name the auth scheme, as RFC 9110 asks)."""
+    return {**HEADERS, **GATEWAY_RESPONSES[response_type].headers()}
 
 
 def body(response_type: str) -> str:

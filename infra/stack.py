@@ -18,6 +18,7 @@ from aws_cdk import (
 )
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -48,6 +49,31 @@ TABLE_WRITE_ACTIONS = (
     "dynamodb:DeleteItem",
     "dynamodb:BatchWriteItem",
 )
+
+# What a function with `user_pool="admin"` may do to users, on the pool's ARN only. The
+# public APIs the auth function calls (SignUp, InitiateAuth, GlobalSignOut...) take the
+# caller's own token or password and need no IAM permission.
+COGNITO_ADMIN_ACTIONS = (
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminRemoveUserFromGroup",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
+    "cognito-idp:AdminUserGlobalSignOut",
+)
+# Only in stages with `auto_confirm_users`: the auth function confirms sign-ups itself
+# (and marks the email verified) instead of waiting for the emailed code.
+COGNITO_AUTO_CONFIRM_ACTIONS = (
+    "cognito-idp:AdminConfirmSignUp",
+    "cognito-idp:AdminUpdateUserAttributes",
+)
+
+PASSWORD_MIN_LENGTH = 12
+ACCESS_TOKEN_VALIDITY = Duration.hours(1)
+ID_TOKEN_VALIDITY = Duration.hours(1)
+REFRESH_TOKEN_VALIDITY = Duration.days(30)
 
 PYTHON = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -83,7 +109,7 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
 
 
 class CatalogStack(Stack):
-    """Tables, secrets, the core layer, one function per topology entry and the REST API."""
+    """Tables, secrets, the user pool, the core layer, the functions and the REST API."""
 
     def __init__(
         self,
@@ -104,6 +130,7 @@ class CatalogStack(Stack):
 
         self.tables = {name: self._table(spec) for name, spec in topology.TABLES.items()}
         self.secrets = {name: self._secret(spec) for name, spec in topology.SECRETS.items()}
+        self.user_pool, self.user_pool_client = self._user_pool(topology.USER_POOL)
         self.layers = {"core": self._core_layer()}
         self.functions = {name: self._function(spec) for name, spec in topology.FUNCTIONS.items()}
         self.api = self._api()
@@ -111,6 +138,18 @@ class CatalogStack(Stack):
         # One output under a stable key, instead of RestApi's hash-suffixed `ApiEndpoint…`.
         self.api.node.try_remove_child("Endpoint")
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the catalog API")
+        CfnOutput(
+            self,
+            "UserPoolId",
+            value=self.user_pool.user_pool_id,
+            description="Cognito user pool of the catalog's users",
+        )
+        CfnOutput(
+            self,
+            "UserPoolClientId",
+            value=self.user_pool_client.user_pool_client_id,
+            description="App client the API's sign-in endpoints use (no secret)",
+        )
 
     # --- data -----------------------------------------------------------------------------
 
@@ -160,6 +199,116 @@ class CatalogStack(Stack):
             "period for the previous key is not implemented yet.",
         )
         return secret
+
+    # --- identity -------------------------------------------------------------------------
+
+    def _user_pool(
+        self, spec: topology.UserPool
+    ) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
+        plus = self.stage.threat_protection
+        pool = cognito.UserPool(
+            self,
+            "UserPool",
+            user_pool_name=f"catalog-{self.stage.name}-{spec.name}",
+            self_sign_up_enabled=True,
+            sign_in_aliases=cognito.SignInAliases(email=True, username=False),
+            sign_in_case_sensitive=False,
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            # A changed email takes effect only once its code is confirmed: until then the
+            # user keeps signing in (and receiving recovery codes) at the verified address.
+            keep_original=cognito.KeepOriginalAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True),
+                fullname=cognito.StandardAttribute(required=False, mutable=True),
+            ),
+            password_policy=cognito.PasswordPolicy(
+                min_length=PASSWORD_MIN_LENGTH,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            mfa=cognito.Mfa.OFF,
+            feature_plan=cognito.FeaturePlan.PLUS if plus else cognito.FeaturePlan.ESSENTIALS,
+            standard_threat_protection_mode=(
+                cognito.StandardThreatProtectionMode.FULL_FUNCTION if plus else None
+            ),
+            deletion_protection=self.stage.retain_data,
+            removal_policy=self.removal,
+        )
+        acknowledge(
+            pool,
+            "AwsSolutions-COG2",
+            "MFA is not required (nor offered) yet: shoppers and the catalog's staff sign in "
+            "with email and a 12+ character password only. The auth function does not answer "
+            "MFA challenges, so TOTP for editors and admins needs that work first; until then "
+            "admin accounts are few and their sign-ins are throttled per method.",
+        )
+        if not plus:
+            acknowledge(
+                pool,
+                "AwsSolutions-COG8",
+                f"The {self.stage.name} stage uses the Essentials feature plan to avoid the "
+                "Plus plan's per-user cost where nobody real signs in; threat protection "
+                "(compromised credentials, adaptive authentication) is enforced in prod, "
+                "whose stage settings turn the Plus plan on.",
+            )
+        # Groups are the roles; a lower precedence wins when a user is in several, so the
+        # strongest role (last in the topology's weakest-first order) gets the lowest.
+        for rank, group in enumerate(spec.groups):
+            cognito.CfnUserPoolGroup(
+                self,
+                f"UserPoolGroup{construct_name(group)}",
+                user_pool_id=pool.user_pool_id,
+                group_name=group,
+                precedence=len(spec.groups) - rank,
+                description=f"catalog role {group}"
+                + (" (every new user)" if group == spec.default_group else ""),
+            )
+        client = pool.add_client(
+            "ApiClient",
+            user_pool_client_name=f"catalog-{self.stage.name}-api",
+            # The API's own endpoints sign users in; no hosted UI, so no OAuth flows either
+            # (CDK would otherwise enable the code and implicit grants).
+            disable_o_auth=True,
+            auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
+            generate_secret=False,  # the caller is a browser or an app: it cannot keep one
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            access_token_validity=ACCESS_TOKEN_VALIDITY,
+            id_token_validity=ID_TOKEN_VALIDITY,
+            refresh_token_validity=REFRESH_TOKEN_VALIDITY,
+            # Sign-up writes email and name; nothing else is the client's to read or change.
+            read_attributes=cognito.ClientAttributes()
+            .with_standard_attributes(email=True, email_verified=True, fullname=True),
+            write_attributes=cognito.ClientAttributes()
+            .with_standard_attributes(email=True, fullname=True),
+        )
+        return pool, client
+
+    def _user_pool_refs(self) -> topology.UserPoolRefs:
+        stack = Stack.of(self)
+        pool_id = self.user_pool.user_pool_id
+        # The `iss` claim of the pool's tokens; url_suffix keeps it right in aws-cn too.
+        issuer = f"https://cognito-idp.{stack.region}.{stack.url_suffix}/{pool_id}"
+        return topology.UserPoolRefs(
+            pool_id=pool_id,
+            client_id=self.user_pool_client.user_pool_client_id,
+            issuer=issuer,
+            jwks_url=f"{issuer}/.well-known/jwks.json",
+        )
+
+    def _grant_user_pool(self, role: iam.Role, spec: topology.Function) -> None:
+        if spec.user_pool != "admin":
+            return  # "verify" checks tokens against the public JWKS: no IAM involved
+        actions = COGNITO_ADMIN_ACTIONS
+        if self.stage.auto_confirm_users:
+            actions += COGNITO_AUTO_CONFIRM_ACTIONS
+        role.add_to_policy(
+            iam.PolicyStatement(actions=list(actions), resources=[self.user_pool.user_pool_arn])
+        )
 
     # --- compute --------------------------------------------------------------------------
 
@@ -211,6 +360,7 @@ class CatalogStack(Stack):
                 stage=self.stage.name,
                 table_names={name: table.table_name for name, table in self.tables.items()},
                 secret_ids={name: secret.secret_arn for name, secret in self.secrets.items()},
+                user_pool=self._user_pool_refs(),
                 settings=self.stage.function_settings(),
             ),
             description=f"catalog {self.stage.name}: {spec.name}",
@@ -220,6 +370,7 @@ class CatalogStack(Stack):
             self._grant_table(role, topology.TABLES[table_name], access)
         for secret_name in spec.secrets:
             self.secrets[secret_name].grant_read(role)
+        self._grant_user_pool(role, spec)
         acknowledge(
             role,
             "AwsSolutions-IAM5[Resource::*]",
@@ -268,6 +419,7 @@ class CatalogStack(Stack):
                 access_log_format=apigateway.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
                 tracing_enabled=True,
                 metrics_enabled=True,
+                method_options=_method_throttles(),
             ),
         )
         acknowledge(
@@ -299,27 +451,27 @@ class CatalogStack(Stack):
             )
             for name, function in self.functions.items()
         }
+        authorizer = apigateway.CognitoUserPoolsAuthorizer(
+            self,
+            "Authorizer",
+            cognito_user_pools=[self.user_pool],
+            authorizer_name=f"catalog-{self.stage.name}-users",
+        )
         for route in topology.ROUTES:
-            method = api.root.resource_for_path(route.path).add_method(
+            resource = api.root.resource_for_path(route.path)
+            if route.access.public:
+                method = resource.add_method(route.method, integrations[route.function])
+                _acknowledge_public(method, _why_public(route))
+                continue
+            # The gateway checks the token is a valid, unexpired access token of the pool
+            # (asking for the scope rejects id tokens); the function checks the role.
+            resource.add_method(
                 route.method,
                 integrations[route.function],
-                # Placeholder: non-public routes take SigV4 (IAM) until the Cognito
-                # authorizer lands in a later issue; public routes need no credentials.
-                authorization_type=(
-                    apigateway.AuthorizationType.NONE
-                    if route.access.public
-                    else apigateway.AuthorizationType.IAM
-                ),
+                authorizer=authorizer,
+                authorization_type=apigateway.AuthorizationType.COGNITO,
+                authorization_scopes=[topology.USER_POOL.access_scope],
             )
-            if route.access.public:
-                _acknowledge_public(method, f"{route.method} {route.path} is a public read.")
-            else:
-                acknowledge(
-                    method,
-                    "AwsSolutions-COG4",
-                    "Protected by IAM (SigV4) as a placeholder until the Cognito user pool "
-                    "authorizer lands in a later issue.",
-                )
         for path, owner in topology.paths().items():
             # Every other method on a known path goes to the owner, which answers 405 with
             # `Allow` and CORS preflight itself (no CDK default preflight, no authorizer).
@@ -426,6 +578,33 @@ ACCESS_LOG_FORMAT = json.dumps(
         "xrayTraceId": "$context.xrayTraceId",
     }
 )
+
+
+def _method_throttles() -> dict[str, apigateway.MethodDeploymentOptions]:
+    """Per-method limits, tighter than the stage's, for routes the topology throttles."""
+    return {
+        f"{route.path}/{route.method}": apigateway.MethodDeploymentOptions(
+            throttling_rate_limit=route.throttle[0],
+            throttling_burst_limit=route.throttle[1],
+            # A method's settings replace the stage-wide ones: keep its metrics on.
+            metrics_enabled=True,
+        )
+        for route in topology.ROUTES
+        if route.throttle
+    }
+
+
+def _why_public(route: topology.Route) -> str:
+    where = f"{route.method} {route.path}"
+    if route.method in ("GET", "HEAD"):
+        return f"{where} is a public read."
+    if route.throttle:
+        rate, burst = route.throttle
+        return (
+            f"{where} serves callers who hold no token yet (sign-up, confirmation, sign-in, "
+            f"refresh, password reset), limited to {rate}/s (burst {burst}) on this method."
+        )
+    return f"{where} is public by the topology's access rule."
 
 
 def _acknowledge_public(method: apigateway.Method, why: str) -> None:

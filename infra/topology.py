@@ -21,11 +21,25 @@ class Access:
     roles: tuple[str, ...] = ()
 
 
+    def allows(self, role: str | None) -> bool:
+        """Whether a caller with `role` (None: anonymous) passes this rule."""
+        return self.public or (role is not None and role in self.roles)
+
+
+ROLES = ("viewer", "editor", "admin")  # Cognito groups, weakest first
 PUBLIC = Access(public=True)
 
 
 def roles(*names: str) -> Access:
+    unknown = set(names) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
     return Access(public=False, roles=names)
+
+
+SIGNED_IN = roles(*ROLES)
+WRITERS = roles("editor", "admin")
+ADMINS = roles("admin")
 
 
 # --- building blocks ----------------------------------------------------------------------
@@ -43,6 +57,9 @@ class Function:
     timeout_s: int = 10
     tables: dict[str, TableAccess] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
+    # "verify": may verify tokens itself (optional sign-in on public routes);
+    # "admin": also manages users (sign-up, groups, sign-out, deletion).
+    user_pool: Literal["verify", "admin"] = "verify"
     layers: tuple[str, ...] = ("core",)
     handler: str = "handler.lambda_handler"
 
@@ -53,6 +70,8 @@ class Route:
     path: str
     function: str
     access: Access
+    # (requests per second, burst) for this route alone, tighter than the stage's.
+    throttle: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,21 @@ class Secret:
     description: str
 
 
+@dataclass(frozen=True)
+class UserPool:
+    """The Cognito user pool: users sign in with their email; groups are the roles."""
+
+    name: str
+    groups: tuple[str, ...]
+    default_group: str
+    # OAuth scope every Cognito access token carries; API Gateway's authorizer asks for it,
+    # which makes it accept access tokens (not id tokens).
+    access_scope: str = "aws.cognito.signin.user.admin"
+
+
+USER_POOL = UserPool("users", groups=ROLES, default_group="viewer")
+
+
 # Event sources, buckets, topics and queues are filled in by later capabilities
 # (images, change events); their types live here so both runtimes read one list.
 
@@ -107,8 +141,18 @@ TABLES: dict[str, Table] = {
         partition_key="pk",
         sort_key="sk",
         indexes=(
-            # Every product, newest first: gsi1pk is a constant on product items only
-            # (a sparse index, SKU guard items are not in it), gsi1sk the time-sortable id.
+            # Products by status, newest first: gsi1pk is STATUS#<status> on product items
+            # only (a sparse index: SKU guards are not in it), gsi1sk the time-sortable id.
+            Index("gsi1", partition_key="gsi1pk", sort_key="gsi1sk"),
+        ),
+        stream="NEW_AND_OLD_IMAGES",
+    ),
+    "users": Table(
+        name="users",
+        partition_key="pk",
+        sort_key="sk",
+        indexes=(
+            # Every profile by email, for the admin listing (sparse: profiles only).
             Index("gsi1", partition_key="gsi1pk", sort_key="gsi1sk"),
         ),
         stream="NEW_AND_OLD_IMAGES",
@@ -130,9 +174,15 @@ FUNCTIONS: dict[str, Function] = {
         secrets=("cursor-key",),
     ),
     "meta": Function("meta", code="functions/meta", memory_mb=128, tables={"products": "read"}),
+    "auth": Function(
+        "auth", code="functions/auth", memory_mb=256, tables={"users": "write"}, user_pool="admin"
+    ),
+    "users": Function(
+        "users", code="functions/users", memory_mb=256, tables={"users": "write"}, user_pool="admin"
+    ),
 }
 
-WRITERS = roles("editor", "admin")
+AUTH_THROTTLE = (5, 10)  # sign-in and sign-up endpoints: per second, burst
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/health", "meta", PUBLIC),
@@ -142,6 +192,19 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/products/{id}", "products", PUBLIC),
     Route("PATCH", "/v1/products/{id}", "products", WRITERS),
     Route("DELETE", "/v1/products/{id}", "products", WRITERS),
+    Route("POST", "/v1/auth/register", "auth", PUBLIC, throttle=AUTH_THROTTLE),
+    Route("POST", "/v1/auth/confirm", "auth", PUBLIC, throttle=AUTH_THROTTLE),
+    Route("POST", "/v1/auth/login", "auth", PUBLIC, throttle=AUTH_THROTTLE),
+    Route("POST", "/v1/auth/refresh", "auth", PUBLIC, throttle=AUTH_THROTTLE),
+    Route("POST", "/v1/auth/logout", "auth", SIGNED_IN, throttle=AUTH_THROTTLE),
+    Route("POST", "/v1/auth/password/forgot", "auth", PUBLIC, throttle=AUTH_THROTTLE),
+    Route("POST", "/v1/auth/password/reset", "auth", PUBLIC, throttle=AUTH_THROTTLE),
+    Route("GET", "/v1/users/me", "users", SIGNED_IN),
+    Route("PATCH", "/v1/users/me", "users", SIGNED_IN),
+    Route("GET", "/v1/users", "users", ADMINS),
+    Route("GET", "/v1/users/{id}", "users", ADMINS),
+    Route("PATCH", "/v1/users/{id}", "users", ADMINS),
+    Route("DELETE", "/v1/users/{id}", "users", ADMINS),
 )
 
 STREAMS: tuple[StreamSource, ...] = ()
@@ -178,12 +241,27 @@ SERVICE_NAME = "catalog"
 METRICS_NAMESPACE = "Catalog"
 
 
+@dataclass(frozen=True)
+class UserPoolRefs:
+    """Where a runtime's user pool is: ids, the issuer tokens carry, and its JWKS URL.
+
+    The issuer and the JWKS URL are separate settings: moto issues tokens with the AWS
+    issuer (`https://cognito-idp.<region>.amazonaws.com/<pool>`) but serves its keys locally.
+    """
+
+    pool_id: str
+    client_id: str
+    issuer: str
+    jwks_url: str
+
+
 def function_environment(
     function: Function,
     *,
     stage: str,
     table_names: dict[str, str],
     secret_ids: dict[str, str],
+    user_pool: UserPoolRefs,
     settings: dict[str, str],
 ) -> dict[str, str]:
     """The environment a function gets in either runtime.
@@ -195,6 +273,11 @@ def function_environment(
         "STAGE": stage,
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "COGNITO_USER_POOL_ID": user_pool.pool_id,
+        "COGNITO_CLIENT_ID": user_pool.client_id,
+        "COGNITO_ISSUER": user_pool.issuer,
+        "COGNITO_JWKS_URL": user_pool.jwks_url,
+        "COGNITO_ACCESS_SCOPE": USER_POOL.access_scope,
         **settings,
     }
     env.update({TABLES[t].env_var: table_names[t] for t in function.tables})

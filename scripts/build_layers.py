@@ -152,6 +152,12 @@ def copy_catalog() -> None:
     target = SITE / "catalog"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(SOURCE, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # The topology ships too (alone in its package): handlers read their routes' access
+    # rules from the very file the stack and the local gateway are built from.
+    shutil.rmtree(SITE / "infra", ignore_errors=True)
+    (SITE / "infra").mkdir()
+    for name in ("__init__.py", "topology.py"):
+        shutil.copy2(ROOT / "infra" / name, SITE / "infra" / name)
 
 
 def size_mb(folder: Path) -> float:

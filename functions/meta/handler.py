@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from catalog.core.http import JSON, api_handler, make_resolver
 from catalog.core.observability import logger
 from catalog.products.repository import ProductRepository
+from infra.topology import routes_of
 
 app = make_resolver()
 products = ProductRepository()
@@ -40,4 +41,4 @@ def openapi() -> Response[str]:
     return Response(status_code=200, content_type=JSON, body=OPENAPI_DOCUMENT.read_text())
 
 
-lambda_handler = api_handler(app)
+lambda_handler = api_handler(app, routes_of("meta"))

@@ -8,12 +8,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from catalog.core.http import JSON, api_handler, location, make_resolver
+from catalog.core.http import JSON, api_handler, location, make_resolver, signed_in
 from catalog.core.observability import metrics
 from catalog.core.openapi import problems
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import Product, ProductCreate, ProductPage, ProductPatch
 from catalog.products.service import ProductService
+from infra.topology import routes_of
 
 app = make_resolver()
 service = ProductService(ProductRepository())
@@ -29,10 +30,10 @@ def list_products(
     return service.list(limit, cursor)
 
 
-@app.post("/v1/products", tags=TAGS, responses=problems(400, 409, 413, 415, 422))
+@app.post("/v1/products", tags=TAGS, responses=problems(400, 401, 403, 409, 413, 415, 422))
 def create_product(body: Annotated[ProductCreate, Body()]) -> Response[Product]:
-    """Create a product; answers 201 with its `Location`."""
-    product = service.create(body)
+    """Create a product owned by the caller (editor or admin); 201 with its `Location`."""
+    product = service.create(body, signed_in(app))
     metrics.add_metric(name="ProductCreated", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=201,
@@ -64,4 +65,4 @@ def delete_product(id: str) -> Response[None]:
     return Response(status_code=204, body=None)
 
 
-lambda_handler = api_handler(app)
+lambda_handler = api_handler(app, routes_of("products"))

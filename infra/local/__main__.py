@@ -10,6 +10,7 @@ import threading
 from infra.local.gateway import describe
 from infra.local.seed import seed
 from infra.local.system import LocalSystem
+from infra.local.users import DEMO_USERS, create_demo_users, demo_password, login
 
 
 def main() -> int:
@@ -20,16 +21,23 @@ def main() -> int:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        products = seed(system.url)
-        assert system.gateway is not None
+        assert system.gateway is not None and system.user_pool is not None
+        create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
+        password = demo_password()
+        products = seed(system.url, login(system.url, DEMO_USERS["editor"], password))
+        users = "\n".join(f"  {role:<7} {email}" for role, email in DEMO_USERS.items())
         print(
             f"\nCatalog API    {system.url}   (stage {system.stage})\n"
             f"OpenAPI        {system.url}/v1/openapi.json\n"
             f"Health         {system.url}/v1/health\n"
-            f"Embedded AWS   {system.aws_url}   (moto server: DynamoDB, Secrets Manager)\n"
+            f"Embedded AWS   {system.aws_url}   (moto server: DynamoDB, Cognito, Secrets Manager)\n"
             f"Seeded         {len(products)} demo products, e.g. "
             f"{system.url}/v1/products/{products[0]['id']}\n"
             f"Routes\n{describe(system.gateway)}\n\n"
+            f"Demo users (password from CATALOG_DEMO_PASSWORD, here {password!r}):\n{users}\n"
+            f"Log in:  curl -s -X POST {system.url}/v1/auth/login "
+            "-H 'Content-Type: application/json' "
+            f"-d '{{\"email\": \"editor@example.com\", \"password\": \"{password}\"}}'\n\n"
             "Data lives in memory and is seeded anew on each start. Ctrl-C stops.\n",
             flush=True,
         )

@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from catalog.core.auth import Unauthorized, bearer_token, verify_signed_token
 from infra import gateway_responses, topology
 from infra.local.functions import LocalFunction
 
@@ -34,6 +35,12 @@ class GatewayRoute:
     path: str  # API Gateway template, e.g. /v1/products/{id}
     function: str
     pattern: re.Pattern[str]
+    access: topology.Access = topology.PUBLIC
+
+    @property
+    def authorized(self) -> bool:
+        """Whether the Cognito authorizer guards this method (as in the CDK stack)."""
+        return not self.access.public
 
 
 def _compile(path: str) -> re.Pattern[str]:
@@ -43,7 +50,10 @@ def _compile(path: str) -> re.Pattern[str]:
 
 def route_table() -> list[GatewayRoute]:
     """Every (method, path) -> function this gateway serves, derived from the topology."""
-    routes = [GatewayRoute(r.method, r.path, r.function, _compile(r.path)) for r in topology.ROUTES]
+    routes = [
+        GatewayRoute(r.method, r.path, r.function, _compile(r.path), r.access)
+        for r in topology.ROUTES
+    ]
     routes += [
         GatewayRoute(ANY, path, owner, _compile(path)) for path, owner in topology.paths().items()
     ]
@@ -113,6 +123,7 @@ class LocalGateway:
         headers: list[tuple[str, str]],
         body: bytes,
         client_ip: str,
+        claims: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """A REST API Lambda proxy event, as API Gateway builds it."""
         single, multi = _split_headers(headers)
@@ -160,6 +171,7 @@ class LocalGateway:
                 "identity": {"sourceIp": client_ip, "userAgent": user_agent},
                 "domainName": host,
                 "apiId": "local",
+                **({"authorizer": {"claims": claims}} if claims is not None else {}),
             },
             "body": text_body,
             "isBase64Encoded": bool(text_body) and binary,
@@ -188,6 +200,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._answer_gateway("MISSING_AUTHENTICATION_TOKEN")
             return
         route, params = matched
+        claims: dict[str, str] | None = None
+        if route.authorized:
+            claims = self._authorize()
+            if claims is None:
+                self._answer_gateway("UNAUTHORIZED")
+                return
         event = self.gateway.build_event(
             route,
             {k: unquote(v) for k, v in params.items()},
@@ -197,6 +215,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             list(self.headers.items()),
             body,
             self.client_address[0],
+            claims,
         )
         try:
             result = self.gateway.functions[route.function].invoke(event)
@@ -204,12 +223,30 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except Exception:  # the function crashed outside its own error handling
             self._answer_gateway("DEFAULT_5XX")
 
+    def _authorize(self) -> dict[str, str] | None:
+        """The Cognito authorizer: verify the bearer token, or refuse (None)."""
+        header = self.headers.get("Authorization")
+        if not header:
+            return None
+        try:
+            token = bearer_token({"Authorization": header})
+            claims = verify_signed_token(token) if token else None
+        except Unauthorized:
+            return None
+        if claims is None:
+            return None
+        # API Gateway hands claims to REST integrations as strings; lists comma-joined.
+        return {
+            name: ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            for name, value in claims.items()
+        }
+
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
     def _answer_gateway(self, response_type: str) -> None:
         status = gateway_responses.GATEWAY_RESPONSES[response_type].status
         payload = gateway_responses.body(response_type).encode()
-        headers = {name: [value] for name, value in gateway_responses.HEADERS.items()}
+        headers = {name: [value] for name, value in gateway_responses.headers(response_type).items()}
         self._write(status, headers, payload)
 
     def _answer_proxy_result(self, result: Any) -> None:

@@ -48,6 +48,54 @@ def table_definition(table: topology.Table, name: str) -> dict[str, Any]:
     return request
 
 
+def provision_user_pool(
+    stage: str, endpoint_url: str, region: str
+) -> tuple[topology.UserPoolRefs, str]:
+    """The topology's user pool, its groups and the API's app client, as the stack declares
+    them. Returns the refs functions get, and a second app client's id (another app)."""
+    cognito = boto3.session.Session(region_name=region).client(
+        "cognito-idp", endpoint_url=endpoint_url
+    )
+    pool = cognito.create_user_pool(
+        PoolName=physical_name(topology.USER_POOL.name, stage),
+        UsernameAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 12,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+            }
+        },
+    )["UserPool"]
+    for precedence, group in enumerate(reversed(topology.USER_POOL.groups)):
+        cognito.create_group(UserPoolId=pool["Id"], GroupName=group, Precedence=precedence)
+    clients = [
+        cognito.create_user_pool_client(
+            UserPoolId=pool["Id"],
+            ClientName=name,
+            GenerateSecret=False,
+            ExplicitAuthFlows=[
+                "ALLOW_USER_PASSWORD_AUTH",
+                "ALLOW_USER_SRP_AUTH",
+                "ALLOW_REFRESH_TOKEN_AUTH",
+            ],
+            PreventUserExistenceErrors="ENABLED",
+        )["UserPoolClient"]["ClientId"]
+        for name in ("api", "other-app")
+    ]
+    issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool['Id']}"
+    refs = topology.UserPoolRefs(
+        pool_id=pool["Id"],
+        client_id=clients[0],
+        issuer=issuer,
+        jwks_url=f"{endpoint_url}/{pool['Id']}/.well-known/jwks.json",
+    )
+    return refs, clients[1]
+
+
 def provision(stage: str, endpoint_url: str, region: str) -> dict[str, dict[str, str]]:
     """Create tables and secrets; return logical -> physical names/ids per kind."""
     session = boto3.session.Session(region_name=region)

@@ -40,13 +40,14 @@ DEMO_PRODUCTS = [
 ]
 
 
-def seed(base_url: str) -> list[dict[str, object]]:
+def seed(base_url: str, token: str) -> list[dict[str, object]]:
+    """Create the demo products as the signed-in user of `token` (their owner)."""
     created = []
     for product in DEMO_PRODUCTS:
         request = urllib.request.Request(  # noqa: S310 - a loopback URL we started ourselves
             f"{base_url}/v1/products",
             data=json.dumps(product).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
             method="POST",
         )
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310

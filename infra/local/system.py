@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 from moto.server import ThreadedMotoServer
 
+from catalog.core import settings as catalog_settings
 from infra import topology
 from infra.local.functions import LocalFunction
 from infra.local.gateway import LocalGateway
-from infra.local.provision import physical_name, provision
+from infra.local.provision import physical_name, provision, provision_user_pool
 from infra.stages import stage as stage_config
 
 FAKE_CREDENTIALS = {
@@ -34,6 +35,8 @@ class LocalSystem:
     aws_port: int = 0  # 0: any free port
     region: str = "us-east-1"
     names: dict[str, dict[str, str]] = field(default_factory=dict)
+    user_pool: topology.UserPoolRefs | None = None
+    other_client_id: str = ""  # a second app client of the pool, for tests
     _moto: ThreadedMotoServer | None = None
     gateway: LocalGateway | None = None
 
@@ -62,6 +65,9 @@ class LocalSystem:
             POWERTOOLS_TRACE_DISABLED="true",
         )
         self.names = provision(self.stage, self.aws_url, self.region)
+        self.user_pool, self.other_client_id = provision_user_pool(
+            self.stage, self.aws_url, self.region
+        )
         config = stage_config(self.stage)
         functions = {}
         for spec in topology.FUNCTIONS.values():
@@ -71,12 +77,15 @@ class LocalSystem:
                     stage=self.stage,
                     table_names=self.names["tables"],
                     secret_ids=self.names["secrets"],
+                    user_pool=self.user_pool,
                     settings=config.function_settings(),
                 )
             )
             functions[spec.name] = LocalFunction(
                 spec, physical_name(spec.name, self.stage), self.region
             )
+        # The gateway's authorizer reads the pool's settings as the functions do.
+        catalog_settings.settings.cache_clear()
         self.gateway = LocalGateway(functions, self.stage, self.host, self.port)
         self.gateway.start()
         return self

@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -20,6 +20,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from catalog.core.auth import (
+    Forbidden,
+    Principal,
+    Unauthorized,
+    bearer_token,
+    principal_from_claims,
+    verify_access_token,
+)
 from catalog.core.errors import (
     PROBLEM_CONTENT_TYPE,
     CatalogError,
@@ -163,26 +171,65 @@ def _body_size(event: Mapping[str, Any]) -> int:
     return len(body.encode("utf-8", "surrogatepass"))
 
 
-def _precheck(event: Mapping[str, Any], routes: RouteTable) -> dict[str, Any] | None:
-    """Answer what a gateway would answer before any route runs, in HTTP's order."""
-    limit = settings().max_body_bytes
-    if _body_size(event) > limit:
-        return _proxy_problem(PayloadTooLarge(f"The request body exceeds {limit} bytes."))
+class RouteRule(Protocol):
+    """A route as the topology declares it: method, API Gateway path template, access."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def access(self) -> AccessRule: ...
+
+
+class AccessRule(Protocol):
+    @property
+    def public(self) -> bool: ...
+    def allows(self, role: str | None) -> bool: ...
+
+
+def _principal(event: Mapping[str, Any]) -> Principal | None:
+    """The caller: from the authorizer's claims, else from a bearer token verified here."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    claims = authorizer.get("claims")
+    if claims:
+        return principal_from_claims(claims)
+    token = bearer_token(event.get("headers"))
+    return principal_from_claims(verify_access_token(token)) if token else None
+
+
+def _precheck(
+    event: Mapping[str, Any], routes: RouteTable, rules: Mapping[tuple[str, str], AccessRule]
+) -> dict[str, Any] | Principal | None:
+    """Answer what the gateway and authorizer would answer before any route runs, in their
+    order: routing, method, authentication and role, then size and media type.
+
+    Returns a ready response, or the caller (a `Principal`, or None when anonymous).
+    """
     method = str(event.get("httpMethod", "")).upper()
     path = str(event.get("path", ""))
     allowed = routes.allowed(path)
     if not allowed:
-        return _proxy_problem(NotFound("No resource matches this path."))
+        raise NotFound("No resource matches this path.")
     if method == "OPTIONS":
         return _preflight(event, allowed)
     if method not in allowed:
-        error = MethodNotAllowed(f"{method} is not allowed here.", allowed=[*allowed, "OPTIONS"])
-        return _proxy_problem(error)
+        raise MethodNotAllowed(f"{method} is not allowed here.", allowed=[*allowed, "OPTIONS"])
+    rule = rules.get((method, str(event.get("resource", ""))))
+    principal = _principal(event)
+    if rule is None or not rule.public:
+        if principal is None:
+            raise Unauthorized("Sign in and send 'Authorization: Bearer <access token>'.")
+        if rule is None or not rule.allows(principal.role):
+            raise Forbidden("Your role does not allow this.")
+    limit = settings().max_body_bytes
+    if _body_size(event) > limit:
+        raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
     if method in METHODS_WITH_BODY and event.get("body"):
         content_type = _header(event, "content-type") or ""
         if not _JSON_MEDIA_TYPE.match(content_type.strip()):
-            return _proxy_problem(UnsupportedMediaType(f"Send the body as {JSON}."))
-    return None
+            raise UnsupportedMediaType(f"Send the body as {JSON}.")
+    return principal
 
 
 def _preflight(event: Mapping[str, Any], allowed: list[str]) -> dict[str, Any]:
@@ -230,15 +277,24 @@ def _add_headers(response: dict[str, Any], event: Mapping[str, Any]) -> None:
     response["multiValueHeaders"] = multi
 
 
-def api_handler(app: APIGatewayRestResolver) -> Handler:
-    """The Lambda entry point for a resolver: checks, routing, headers, no leaked errors."""
+def api_handler(app: APIGatewayRestResolver, routes: Iterable[RouteRule]) -> Handler:
+    """The Lambda entry point for a resolver serving `routes` (the function's topology
+    routes): checks, access rules, routing, headers, and no leaked errors."""
+    rules = {(route.method, route.path): route.access for route in routes}
     table: list[RouteTable] = []
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
             if not table:
                 table.append(RouteTable(app))
-            response = _precheck(event, table[0]) or app.resolve(event, context)
+            checked = _precheck(event, table[0], rules)
+            if isinstance(checked, dict):
+                response = checked
+            else:
+                app.append_context(principal=checked)
+                response = app.resolve(event, context)
+        except CatalogError as error:
+            response = _proxy_problem(error)
         except Exception:
             logger.exception("unhandled error outside the resolver")
             response = _proxy_problem(_internal_error())
@@ -246,6 +302,20 @@ def api_handler(app: APIGatewayRestResolver) -> Handler:
         return response
 
     return instrument_api(handle)
+
+
+def caller(app: APIGatewayRestResolver) -> Principal | None:
+    """The principal of the request being served (None: anonymous)."""
+    principal: Principal | None = app.context.get("principal")
+    return principal
+
+
+def signed_in(app: APIGatewayRestResolver) -> Principal:
+    """The caller of a route whose access rule requires signing in."""
+    principal = caller(app)
+    if principal is None:  # the access rules make this unreachable; fail closed anyway
+        raise Unauthorized("Sign in first.")
+    return principal
 
 
 def location(app: APIGatewayRestResolver, resource_path: str) -> str:

@@ -15,6 +15,12 @@ class Settings:
     max_body_bytes: int
     cursor_secret_id: str | None
     cursor_key_fallback: str | None
+    cognito_user_pool_id: str
+    cognito_client_id: str
+    cognito_issuer: str
+    cognito_jwks_url: str
+    cognito_access_scope: str
+    auto_confirm_users: bool
 
     def table_name(self, logical: str) -> str:
         """Physical table name for a topology table (`TABLE_<NAME>`, set from the topology)."""
@@ -38,4 +44,10 @@ def settings() -> Settings:
         max_body_bytes=int(env.get("MAX_BODY_BYTES", str(1024 * 1024))),
         cursor_secret_id=env.get("CURSOR_SECRET_ID") or None,
         cursor_key_fallback=env.get("CURSOR_SIGNING_KEY") or None,
+        cognito_user_pool_id=env.get("COGNITO_USER_POOL_ID", ""),
+        cognito_client_id=env.get("COGNITO_CLIENT_ID", ""),
+        cognito_issuer=env.get("COGNITO_ISSUER", ""),
+        cognito_jwks_url=env.get("COGNITO_JWKS_URL", ""),
+        cognito_access_scope=env.get("COGNITO_ACCESS_SCOPE", "aws.cognito.signin.user.admin"),
+        auto_confirm_users=env.get("AUTO_CONFIRM_USERS", "false").lower() == "true",
     )

@@ -10,56 +10,34 @@ from __future__ import annotations
 
 from contextlib import suppress
 from datetime import datetime
-from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from pynamodb.attributes import (
-    Attribute,
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.connection import Connection
-from pynamodb.constants import NUMBER
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from catalog.core.dynamo import DecimalAttribute, TableName, connection, failed_conditions
 from catalog.core.errors import DuplicateSku, NotFound, VersionConflict
-from catalog.core.settings import settings
+from catalog.core.types import iso_millis
 from catalog.products.schemas import Product
 
 PRODUCT_SK = "PRODUCT"
 SKU_SK = "SKU"
-ALL_PRODUCTS = "PRODUCT"  # gsi1 partition holding every product, newest first
 
 
-class _TableName:
-    """Resolves the physical table name on first use, not at import."""
-
-    def __init__(self, logical: str) -> None:
-        self.logical = logical
-
-    def __get__(self, instance: object, owner: type) -> str:
-        return settings().table_name(self.logical)
+def status_partition(status: str) -> str:
+    """The gsi1 partition holding the products of one status, newest first."""
+    return f"STATUS#{status}"
 
 
-class DecimalAttribute(Attribute[Decimal]):
-    """A DynamoDB number read back as `Decimal` (pynamodb's NumberAttribute yields floats)."""
-
-    attr_type = NUMBER
-
-    def serialize(self, value: Decimal) -> str:
-        return str(value)
-
-    def deserialize(self, value: str) -> Decimal:
-        return Decimal(value)
-
-
-class AllProductsIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
+class ByStatusIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "gsi1"
         projection = AllProjection()
@@ -70,7 +48,7 @@ class AllProductsIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-
 
 class ProductItem(Model):
     class Meta:
-        table_name = _TableName("products")
+        table_name = TableName("products")
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -87,16 +65,17 @@ class ProductItem(Model):
     tags = ListAttribute(of=UnicodeAttribute, default=list)
     stock = NumberAttribute()
     status = UnicodeAttribute()
+    owner = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
 
-    all_products = AllProductsIndex()
+    by_status = ByStatusIndex()
 
 
 class SkuGuard(Model):
     class Meta:
-        table_name = _TableName("products")
+        table_name = TableName("products")
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -112,10 +91,6 @@ def sku_key(sku: str) -> str:
     return f"SKU#{sku.upper()}"
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _to_item(product: Product, stored_version: int | None) -> ProductItem:
     """The item for `product`; `stored_version` is the version it must replace (None: new).
 
@@ -124,7 +99,7 @@ def _to_item(product: Product, stored_version: int | None) -> ProductItem:
     item = ProductItem(
         pk=product_key(product.id),
         sk=PRODUCT_SK,
-        gsi1pk=ALL_PRODUCTS,
+        gsi1pk=status_partition(product.status),
         gsi1sk=product.id,
         id=product.id,
         sku=product.sku,
@@ -136,8 +111,9 @@ def _to_item(product: Product, stored_version: int | None) -> ProductItem:
         tags=list(product.tags),
         stock=product.stock,
         status=product.status,
-        created_at=_iso(product.created_at),
-        updated_at=_iso(product.updated_at),
+        owner=product.owner,
+        created_at=iso_millis(product.created_at),
+        updated_at=iso_millis(product.updated_at),
     )
     if stored_version is not None:
         item.version = stored_version
@@ -156,6 +132,7 @@ def _to_product(item: ProductItem) -> Product:
         tags=[str(tag) for tag in item.tags or []],
         stock=int(item.stock),
         status=item.status,  # type: ignore[arg-type]
+        owner=item.owner,
         created_at=datetime.fromisoformat(item.created_at),
         updated_at=datetime.fromisoformat(item.updated_at),
         version=int(item.version),
@@ -164,18 +141,6 @@ def _to_product(item: ProductItem) -> Product:
 
 def _guard(sku: str, product_id: str) -> SkuGuard:
     return SkuGuard(pk=sku_key(sku), sk=SKU_SK, product_id=product_id)
-
-
-@cache
-def _connection() -> Connection:
-    return Connection()
-
-
-def _failed_conditions(error: TransactWriteError) -> list[bool]:
-    return [
-        reason is not None and reason.code == "ConditionalCheckFailed"
-        for reason in error.cancellation_reasons
-    ]
 
 
 class ProductRepository:
@@ -192,11 +157,11 @@ class ProductRepository:
         """Store a new product (version 1) and claim its SKU, or raise `DuplicateSku`."""
         item = _to_item(product, stored_version=None)
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with TransactWrite(connection=connection()) as tx:
                 tx.save(_guard(product.sku, product.id), condition=SkuGuard.pk.does_not_exist())
                 tx.save(item, condition=ProductItem.pk.does_not_exist())
         except TransactWriteError as error:
-            if _failed_conditions(error)[:1] == [True]:
+            if failed_conditions(error)[:1] == [True]:
                 raise DuplicateSku(f"Another product already has the SKU {product.sku}.") from None
             raise
 
@@ -206,7 +171,7 @@ class ProductRepository:
         item = _to_item(updated, stored_version=current.version)
         sku_moves = sku_key(current.sku) != sku_key(updated.sku)
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with TransactWrite(connection=connection()) as tx:
                 if sku_moves:
                     tx.save(_guard(updated.sku, updated.id), condition=SkuGuard.pk.does_not_exist())
                     tx.delete(
@@ -216,7 +181,7 @@ class ProductRepository:
                 tx.save(item)
         except TransactWriteError as error:
             # pynamodb sends deletes before puts: [old guard, new guard, product] here.
-            failed = _failed_conditions(error)
+            failed = failed_conditions(error)
             if sku_moves and failed[1:2] == [True]:
                 raise DuplicateSku(f"Another product already has the SKU {updated.sku}.") from None
             if any(failed):
@@ -227,18 +192,21 @@ class ProductRepository:
         """Remove a product and release its SKU, if it is still the version read."""
         item = _to_item(current, stored_version=current.version)
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with TransactWrite(connection=connection()) as tx:
                 tx.delete(item)
                 tx.delete(
                     _guard(current.sku, current.id), condition=SkuGuard.product_id == current.id
                 )
         except TransactWriteError as error:
-            if any(_failed_conditions(error)):
+            if any(failed_conditions(error)):
                 raise VersionConflict(current.id) from None
             raise
 
-    def list_newest(self, limit: int, after_id: str | None) -> tuple[list[Product], bool]:
-        """Up to `limit` products, newest first, after `after_id`; and whether more follow.
+    def list_newest(
+        self, status: str, limit: int, after_id: str | None
+    ) -> tuple[list[Product], bool]:
+        """Up to `limit` products of `status`, newest first, after `after_id`; and whether
+        more follow.
 
         Reads `limit + 1` items so the last page says so (at most 1 extra item per page).
         """
@@ -247,11 +215,14 @@ class ProductRepository:
             start = {
                 "pk": {"S": product_key(after_id)},
                 "sk": {"S": PRODUCT_SK},
-                "gsi1pk": {"S": ALL_PRODUCTS},
+                "gsi1pk": {"S": status_partition(status)},
                 "gsi1sk": {"S": after_id},
             }
-        results = ProductItem.all_products.query(
-            ALL_PRODUCTS, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start
+        results = ProductItem.by_status.query(
+            status_partition(status),
+            scan_index_forward=False,
+            limit=limit + 1,
+            last_evaluated_key=start,
         )
         items = [_to_product(item) for item in results]
         return items[:limit], len(items) > limit

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -20,6 +19,7 @@ from pydantic import (
 
 from catalog.core.currencies import ISO_4217
 from catalog.core.text import clean_line, clean_multiline
+from catalog.core.types import Timestamp
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -53,11 +53,6 @@ def _two_places(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
-def _iso_millis(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-Timestamp = Annotated[datetime, PlainSerializer(_iso_millis, return_type=str, when_used="json")]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
 Sku = Annotated[
     str,
@@ -137,6 +132,7 @@ class Product(BaseModel):
     tags: list[str]
     stock: int
     status: Status
+    owner: str = Field(description="The Cognito sub of the user who created it.")
     created_at: Timestamp
     updated_at: Timestamp
     version: int

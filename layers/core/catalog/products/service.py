@@ -9,6 +9,7 @@ from typing import Protocol
 
 from ulid import ULID
 
+from catalog.core.auth import Forbidden, Principal
 from catalog.core.cursor import decode_cursor, encode_cursor
 from catalog.core.errors import Conflict, InvalidCursor, NotFound, VersionConflict
 from catalog.products.schemas import (
@@ -21,7 +22,7 @@ from catalog.products.schemas import (
 
 MAX_WRITE_ATTEMPTS = 3  # re-reads when a concurrent writer got there first
 _ID = re.compile(PRODUCT_ID_PATTERN)
-_LIST_ALL = "products:newest"  # what a listing cursor is bound to
+_LIST_ACTIVE = "products:active:newest"  # what a listing cursor is bound to
 
 
 class ProductStore(Protocol):
@@ -31,7 +32,13 @@ class ProductStore(Protocol):
     def create(self, product: Product) -> None: ...
     def replace(self, current: Product, updated: Product) -> None: ...
     def delete(self, current: Product) -> None: ...
-    def list_newest(self, limit: int, after_id: str | None) -> tuple[list[Product], bool]: ...
+    def list_newest(
+        self, status: str, limit: int, after_id: str | None
+    ) -> tuple[list[Product], bool]: ...
+
+
+def _may_change(product: Product, by: Principal | None) -> bool:
+    return by is not None and (by.is_admin or (by.role == "editor" and by.sub == product.owner))
 
 
 def _now() -> datetime:
@@ -44,10 +51,11 @@ class ProductService:
         self._store = store
         self._clock = clock
 
-    def create(self, data: ProductCreate) -> Product:
+    def create(self, data: ProductCreate, by: Principal) -> Product:
         now = self._clock()
         product = Product(
             id=str(ULID.from_datetime(now)),
+            owner=by.sub,
             created_at=now,
             updated_at=now,
             version=1,
@@ -56,14 +64,25 @@ class ProductService:
         self._store.create(product)
         return product
 
-    def get(self, product_id: str) -> Product:
+    def get(self, product_id: str, by: Principal | None) -> Product:
+        """A product the caller may see: active ones to anyone, others to their owner and
+        admins; to everyone else a hidden product does not exist (404, not 403)."""
         if not _ID.match(product_id):
             raise NotFound(f"{product_id!r} is not a product id.")
-        return self._store.get(product_id)
+        product = self._store.get(product_id)
+        if product.status != "active" and not _may_change(product, by):
+            raise NotFound(f"No product has the id {product_id}.")
+        return product
 
-    def update(self, product_id: str, patch: ProductPatch) -> Product:
+    def _get_for_change(self, product_id: str, by: Principal) -> Product:
+        product = self.get(product_id, by)
+        if not _may_change(product, by):
+            raise Forbidden("Only the product's owner or an admin may change it.")
+        return product
+
+    def update(self, product_id: str, patch: ProductPatch, by: Principal) -> Product:
         for _ in range(MAX_WRITE_ATTEMPTS):
-            current = self.get(product_id)
+            current = self._get_for_change(product_id, by)
             updated = current.model_copy(
                 update={
                     **patch.changes(),
@@ -78,9 +97,9 @@ class ProductService:
             return updated
         raise Conflict("The product kept changing while being updated; try again.")
 
-    def delete(self, product_id: str) -> None:
+    def delete(self, product_id: str, by: Principal) -> None:
         for _ in range(MAX_WRITE_ATTEMPTS):
-            current = self.get(product_id)
+            current = self._get_for_change(product_id, by)
             try:
                 self._store.delete(current)
             except VersionConflict:
@@ -89,14 +108,15 @@ class ProductService:
         raise Conflict("The product kept changing while being deleted; try again.")
 
     def list(self, limit: int, cursor: str | None) -> ProductPage:
+        """Active products, newest first (filters by status arrive with catalog search)."""
         after_id = None
         if cursor is not None:
             position = decode_cursor(cursor)
             after_id = position.get("after")
-            if position.get("q") != _LIST_ALL or not isinstance(after_id, str):
+            if position.get("q") != _LIST_ACTIVE or not isinstance(after_id, str):
                 raise InvalidCursor("This cursor belongs to another listing.")
             if not _ID.match(after_id):
                 raise InvalidCursor("The cursor is not one this API issued.")
-        items, more = self._store.list_newest(limit, after_id)
-        next_cursor = encode_cursor({"q": _LIST_ALL, "after": items[-1].id}) if more else None
+        items, more = self._store.list_newest("active", limit, after_id)
+        next_cursor = encode_cursor({"q": _LIST_ACTIVE, "after": items[-1].id}) if more else None
         return ProductPage(items=items, next_cursor=next_cursor)

@@ -1,0 +1,129 @@
+"""Who is calling: verified Cognito access tokens and authorizer claims -> a `Principal`.
+
+On protected routes API Gateway's Cognito authorizer has verified the token and passes its
+claims; the function re-checks what the authorizer does not (token use, app client, scope)
+and the role. On public routes there is no authorizer, so a bearer token, when sent, is
+verified here (signature against the pool's JWKS, issuer, expiry) before it counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from catalog.core.errors import CatalogError
+from catalog.core.settings import settings
+
+if TYPE_CHECKING:
+    from jwt import PyJWKClient
+
+ROLES = ("viewer", "editor", "admin")  # weakest first; the Cognito groups of the same names
+
+
+class Unauthorized(CatalogError):
+    status = 401
+    slug = "unauthorized"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="catalog"'}
+
+
+class Forbidden(CatalogError):
+    status = 403
+    slug = "forbidden"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: the Cognito `sub` and the strongest role among its groups."""
+
+    sub: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def groups_from_claim(value: Any) -> list[str]:
+    """`cognito:groups` as API Gateway passes it: a list, "a,b" (REST) or "[a b]" (HTTP API)."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return [part for part in text.replace(",", " ").split() if part]
+
+
+def role_of(groups: Iterable[str]) -> str:
+    present = set(groups)
+    return next((role for role in reversed(ROLES) if role in present), "viewer")
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    """Check the claims of an access token issued to this API's app client."""
+    config = settings()
+    if claims.get("token_use") != "access":
+        raise Unauthorized("Send an access token.")
+    if not config.cognito_client_id or claims.get("client_id") != config.cognito_client_id:
+        raise Unauthorized("The token was issued to another application.")
+    if config.cognito_access_scope not in str(claims.get("scope", "")).split():
+        raise Unauthorized("The token lacks the required scope.")
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise Unauthorized("The token names no user.")
+    return Principal(sub=sub, role=role_of(groups_from_claim(claims.get("cognito:groups"))))
+
+
+def bearer_token(headers: Mapping[str, Any] | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None when there is no header."""
+    for name, value in (headers or {}).items():
+        if name.lower() == "authorization":
+            scheme, _, token = str(value).strip().partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized("Use the Authorization header as 'Bearer <access token>'.")
+            return token.strip()
+    return None
+
+
+@cache
+def _jwks_client() -> PyJWKClient:
+    from jwt import PyJWKClient
+
+    return PyJWKClient(settings().cognito_jwks_url, cache_keys=True, lifespan=3600, timeout=5)
+
+
+def verify_access_token(token: str) -> dict[str, Any]:
+    """Verify a token as API Gateway's Cognito authorizer does (`verify_signed_token`),
+    then the access-token checks of `principal_from_claims`."""
+    claims = verify_signed_token(token)
+    principal_from_claims(claims)
+    return claims
+
+
+def verify_signed_token(token: str) -> dict[str, Any]:
+    """What API Gateway's Cognito authorizer checks: an RS256 signature by one of the
+    pool's keys, the pool's issuer, an expiry in the future, and the required scope."""
+    import jwt  # only requests that carry a token pay for the JWT and crypto imports
+
+    config = settings()
+    try:
+        key = _jwks_client().get_signing_key_from_jwt(token)
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256"],
+            issuer=config.cognito_issuer,
+            options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
+        )
+    except jwt.PyJWKClientConnectionError:
+        raise  # the key set is unreachable: a server fault, not the caller's
+    except jwt.PyJWTError:
+        raise Unauthorized("The token is invalid or has expired.") from None
+    if config.cognito_access_scope not in str(claims.get("scope", "")).split():
+        raise Unauthorized("The token lacks the required scope.")
+    return claims

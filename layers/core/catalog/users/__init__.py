@@ -1,0 +1,1 @@
+"""Users: profiles in DynamoDB keyed by the Cognito `sub`, and the Cognito directory."""

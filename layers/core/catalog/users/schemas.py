@@ -1,0 +1,66 @@
+"""Pydantic models of users: profiles as returned, and what users and admins may change."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+
+from catalog.core.text import clean_line
+from catalog.core.types import Timestamp
+
+Role = Literal["viewer", "editor", "admin"]
+# Cognito checks addresses again; this keeps obvious garbage out and the case stable.
+Email = Annotated[
+    str,
+    AfterValidator(lambda v: v.strip().lower()),
+    StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254),
+]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+PersonName = Annotated[
+    str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=100)
+]
+
+
+class Profile(BaseModel):
+    """A user's profile (the Cognito `sub` is its id)."""
+
+    id: str
+    email: str
+    name: str
+    role: Role
+    enabled: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ProfilePatch(BaseModel):
+    """Body of `PATCH /v1/users/me`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PersonName
+
+
+class AdminUserPatch(BaseModel):
+    """Body of `PATCH /v1/users/{id}` (admins): any of name, role, enabled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PersonName | None = None
+    role: Role | None = None
+    enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _has_changes_and_no_nulls(self) -> AdminUserPatch:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
+        if nulls:
+            raise ValueError(f"fields cannot be null: {', '.join(nulls)}")
+        return self
+
+
+class UserPage(BaseModel):
+    items: list[Profile]
+    next_cursor: str | None
