@@ -214,6 +214,11 @@ class CatalogStack(Stack):
             sign_in_aliases=cognito.SignInAliases(email=True, username=False),
             sign_in_case_sensitive=False,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            user_verification=cognito.UserVerificationConfig(
+                email_style=cognito.VerificationEmailStyle.CODE,
+                email_subject="Your catalog confirmation code",
+                email_body="Your catalog confirmation code is {####}. It expires in 24 hours.",
+            ),
             # A changed email takes effect only once its code is confirmed: until then the
             # user keeps signing in (and receiving recovery codes) at the verified address.
             keep_original=cognito.KeepOriginalAttrs(email=True),
@@ -281,10 +286,12 @@ class CatalogStack(Stack):
             id_token_validity=ID_TOKEN_VALIDITY,
             refresh_token_validity=REFRESH_TOKEN_VALIDITY,
             # Sign-up writes email and name; nothing else is the client's to read or change.
-            read_attributes=cognito.ClientAttributes()
-            .with_standard_attributes(email=True, email_verified=True, fullname=True),
-            write_attributes=cognito.ClientAttributes()
-            .with_standard_attributes(email=True, fullname=True),
+            read_attributes=cognito.ClientAttributes().with_standard_attributes(
+                email=True, email_verified=True, fullname=True
+            ),
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(
+                email=True, fullname=True
+            ),
         )
         return pool, client
 
@@ -576,6 +583,8 @@ ACCESS_LOG_FORMAT = json.dumps(
         "errorMessage": "$context.error.message",
         "errorType": "$context.error.responseType",
         "xrayTraceId": "$context.xrayTraceId",
+        # Who called (the Cognito `sub`; empty on public routes): an id, not a credential.
+        "principal": "$context.authorizer.claims.sub",
     }
 )
 

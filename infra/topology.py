@@ -20,7 +20,6 @@ class Access:
     public: bool
     roles: tuple[str, ...] = ()
 
-
     def allows(self, role: str | None) -> bool:
         """Whether a caller with `role` (None: anonymous) passes this rule."""
         return self.public or (role is not None and role in self.roles)

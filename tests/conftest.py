@@ -45,12 +45,15 @@ def product_payload(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def local_system() -> Iterator[Any]:
-    """The whole system as `make run` starts it, on free ports, for this test process."""
-    from catalog.core import cursor, settings
+    """The whole system as `make run` starts it (demo users included), on free ports."""
+    from catalog.core import auth, cursor, settings
     from infra.local.system import LocalSystem
+    from infra.local.users import create_demo_users
 
     system = LocalSystem(port=0).start()
     settings.settings.cache_clear()  # the environment now names the local resources
     cursor._signing_key.cache_clear()
+    auth._jwks_client.cache_clear()
+    create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
     yield system
     system.stop()

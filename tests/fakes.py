@@ -53,8 +53,10 @@ class InMemoryProductStore:
             del self.products[current.id]
             del self.skus[current.sku.upper()]
 
-    def list_newest(self, limit: int, after_id: str | None) -> tuple[list[Product], bool]:
-        ids = sorted(self.products, reverse=True)
+    def list_newest(
+        self, status: str, limit: int, after_id: str | None
+    ) -> tuple[list[Product], bool]:
+        ids = sorted((i for i, p in self.products.items() if p.status == status), reverse=True)
         if after_id is not None:
             ids = [i for i in ids if i < after_id]
         page = [self.products[i] for i in ids[: limit + 1]]

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from catalog.core.http import JSON, api_handler, location, make_resolver, signed_in
+from catalog.core.http import JSON, api_handler, caller, location, make_resolver, signed_in
 from catalog.core.observability import metrics
 from catalog.core.openapi import problems
 from catalog.products.repository import ProductRepository
@@ -45,22 +45,24 @@ def create_product(body: Annotated[ProductCreate, Body()]) -> Response[Product]:
 
 @app.get("/v1/products/<id>", tags=TAGS, responses=problems(404))
 def get_product(id: str) -> Product:
-    """One product."""
-    return service.get(id)
+    """One product: active ones to anyone; drafts and archived ones to their owner and admins."""
+    return service.get(id, caller(app))
 
 
-@app.patch("/v1/products/<id>", tags=TAGS, responses=problems(400, 404, 409, 413, 415, 422))
+@app.patch(
+    "/v1/products/<id>", tags=TAGS, responses=problems(400, 401, 403, 404, 409, 413, 415, 422)
+)
 def update_product(id: str, body: Annotated[ProductPatch, Body()]) -> Product:
-    """Change some fields of a product; absent fields keep their value."""
-    product = service.update(id, body)
+    """Change some fields of a product (its owner or an admin); absent fields are kept."""
+    product = service.update(id, body, signed_in(app))
     metrics.add_metric(name="ProductUpdated", unit=MetricUnit.Count, value=1)
     return product
 
 
-@app.delete("/v1/products/<id>", tags=TAGS, responses=problems(404, 409))
+@app.delete("/v1/products/<id>", tags=TAGS, responses=problems(401, 403, 404, 409))
 def delete_product(id: str) -> Response[None]:
-    """Delete a product and release its SKU."""
-    service.delete(id)
+    """Delete a product and release its SKU (its owner or an admin)."""
+    service.delete(id, signed_in(app))
     metrics.add_metric(name="ProductDeleted", unit=MetricUnit.Count, value=1)
     return Response(status_code=204, body=None)
 

@@ -37,7 +37,7 @@ def main() -> int:
             f"Demo users (password from CATALOG_DEMO_PASSWORD, here {password!r}):\n{users}\n"
             f"Log in:  curl -s -X POST {system.url}/v1/auth/login "
             "-H 'Content-Type: application/json' "
-            f"-d '{{\"email\": \"editor@example.com\", \"password\": \"{password}\"}}'\n\n"
+            f'-d \'{{"email": "editor@example.com", "password": "{password}"}}\'\n\n'
             "Data lives in memory and is seeded anew on each start. Ctrl-C stops.\n",
             flush=True,
         )

@@ -246,7 +246,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _answer_gateway(self, response_type: str) -> None:
         status = gateway_responses.GATEWAY_RESPONSES[response_type].status
         payload = gateway_responses.body(response_type).encode()
-        headers = {name: [value] for name, value in gateway_responses.headers(response_type).items()}
+        headers = {
+            name: [value] for name, value in gateway_responses.headers(response_type).items()
+        }
         self._write(status, headers, payload)
 
     def _answer_proxy_result(self, result: Any) -> None:

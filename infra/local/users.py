@@ -56,12 +56,13 @@ def create_demo_users(
     of a real deployment), then the admin promotes nobody else: profiles follow via the API.
     """
     password = demo_password()
-    cognito = boto3.session.Session(region_name=region).client(
-        "cognito-idp", endpoint_url=aws_url
-    )
+    cognito = boto3.session.Session(region_name=region).client("cognito-idp", endpoint_url=aws_url)
     users = []
     for role, email in DEMO_USERS.items():
-        _post(f"{base_url}/v1/auth/register", {"email": email, "password": password, "name": role.title()})
+        _post(
+            f"{base_url}/v1/auth/register",
+            {"email": email, "password": password, "name": role.title()},
+        )
         users.append(DemoUser(role, email, password))
     # The first admin is made by an operator, outside the API (nobody could grant it).
     admin_sub = _sub_of(cognito, refs.pool_id, DEMO_USERS["admin"])

@@ -8,11 +8,21 @@ from typing import Any
 import pytest
 import requests
 
+from tests.users import User, demo_user
+
 
 class Api:
-    def __init__(self, base_url: str) -> None:
+    """HTTP calls to the local gateway, as one user (or anonymously)."""
+
+    def __init__(self, base_url: str, user: User | None = None) -> None:
         self.base_url = base_url
+        self.user = user
         self.session = requests.Session()
+        if user is not None:
+            self.session.headers.update(user.headers)
+
+    def as_user(self, user: User | None) -> Api:
+        return Api(self.base_url, user)
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.session.request(method, self.base_url + path, timeout=30, **kwargs)
@@ -31,5 +41,11 @@ class Api:
 
 
 @pytest.fixture(scope="session")
+def anonymous(local_system: Any) -> Api:
+    return Api(local_system.url)
+
+
+@pytest.fixture(scope="session")
 def api(local_system: Any) -> Iterator[Api]:
-    yield Api(local_system.url)
+    """Calls as the demo editor (who may create products and change their own)."""
+    yield Api(local_system.url, demo_user(local_system.url, "editor"))

@@ -90,7 +90,12 @@ def test_two_concurrent_creates_with_one_sku_give_one_201_and_one_409(api: Api) 
     def attempt() -> None:
         barrier.wait()
         statuses.append(
-            requests.post(api.base_url + "/v1/products", json=payload, timeout=30).status_code
+            requests.post(
+                api.base_url + "/v1/products",
+                json=payload,
+                headers={"Authorization": f"Bearer {api.user.token}"} if api.user else {},
+                timeout=30,
+            ).status_code
         )
 
     threads = [threading.Thread(target=attempt) for _ in range(2)]

@@ -37,6 +37,8 @@ def test_the_readme_tour_runs_and_shows_each_outcome(local_system: Any) -> None:
         "Location: /v1/products/",
         "HTTP/1.1 204 No Content",
         '"price":"11.00"',
+        '"email":"editor@example.com"',
+        "urn:catalog:problem:unauthorized",
         "urn:catalog:problem:validation-error",
         "urn:catalog:problem:malformed-json",
         "urn:catalog:problem:invalid-cursor",

@@ -1,13 +1,20 @@
-"""Each function's role allows what its topology entry declares, and nothing more."""
+"""Each function's role allows what its topology entry (and the stage) declares, and no more."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from infra import topology
-from infra.stack import TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS
+from infra.stack import (
+    COGNITO_ADMIN_ACTIONS,
+    COGNITO_AUTO_CONFIRM_ACTIONS,
+    TABLE_READ_ACTIONS,
+    TABLE_WRITE_ACTIONS,
+)
+from infra.stages import stage as stage_config
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
@@ -94,3 +101,65 @@ def test_functions_write_logs_only_to_their_own_log_group(dev: Any, spec: Any) -
         if any(a.startswith("logs:") for a in actions(statement)):
             assert actions(statement) == {"logs:CreateLogStream", "logs:PutLogEvents"}
             assert resources(statement) == [{"Fn::GetAtt": [own, "Arn"]}]
+
+
+# --- Cognito ---------------------------------------------------------------------------------
+
+ADMIN_FUNCTIONS = [f for f in topology.FUNCTIONS.values() if f.user_pool == "admin"]
+VERIFY_FUNCTIONS = [f for f in topology.FUNCTIONS.values() if f.user_pool == "verify"]
+
+
+def cognito_statements(synth: Any, function: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for s in statements_of(synth, function)
+        if any(a.startswith("cognito-idp:") for a in actions(s))
+    ]
+
+
+def user_pool_arn(synth: Any) -> dict[str, Any]:
+    (pool_id,) = synth.of_type("AWS::Cognito::UserPool")
+    return {"Fn::GetAtt": [pool_id, "Arn"]}
+
+
+def test_the_topology_has_both_kinds_of_user_pool_access() -> None:
+    # Guards the parametrized tests below against silently testing nothing.
+    assert ADMIN_FUNCTIONS and VERIFY_FUNCTIONS
+
+
+@pytest.mark.parametrize("spec", ADMIN_FUNCTIONS, ids=lambda f: f.name)
+def test_admin_functions_manage_users_on_the_pool_only(dev: Any, spec: Any) -> None:
+    # Given a function that manages users, in dev (which auto-confirms sign-ups)
+    assert stage_config("dev").auto_confirm_users
+    # Then it may do the admin actions, and only on the pool's ARN
+    statements = cognito_statements(dev, spec.name)
+    assert statements, spec.name
+    for statement in statements:
+        assert resources(statement) == [user_pool_arn(dev)], statement
+    granted = {a for s in statements for a in actions(s)}
+    assert granted == set(COGNITO_ADMIN_ACTIONS) | set(COGNITO_AUTO_CONFIRM_ACTIONS)
+
+
+@pytest.mark.parametrize("spec", VERIFY_FUNCTIONS, ids=lambda f: f.name)
+def test_verify_functions_get_no_cognito_permissions(dev: Any, spec: Any) -> None:
+    # Verifying a token needs only the pool's public JWKS: no IAM at all.
+    assert allowed(dev, spec.name, "cognito-idp:") == set()
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_only_auto_confirming_stages_may_confirm_sign_ups(synth_stage: Any, stage: str) -> None:
+    # Given the stage's setting, When synthesized
+    synth = synth_stage(stage)
+    auto_confirm = stage_config(stage).auto_confirm_users
+    assert auto_confirm == (stage == "dev")  # the premise: dev confirms, prod emails a code
+    # Then no role anywhere may confirm sign-ups unless the stage says so
+    every_policy = json.dumps([synth.of_type("AWS::IAM::Policy"), synth.of_type("AWS::IAM::Role")])
+    assert ("cognito-idp:AdminConfirmSignUp" in every_policy) == auto_confirm
+    assert ("cognito-idp:AdminUpdateUserAttributes" in every_policy) == auto_confirm
+    # And the admin functions keep every other admin action either way
+    for spec in ADMIN_FUNCTIONS:
+        granted = allowed(synth, spec.name, "cognito-idp:")
+        expected = set(COGNITO_ADMIN_ACTIONS)
+        if auto_confirm:
+            expected |= set(COGNITO_AUTO_CONFIRM_ACTIONS)
+        assert granted == expected, f"{stage} {spec.name}"

@@ -100,16 +100,27 @@ def test_function_environment_is_the_topology_environment(dev: Any, spec: Any) -
         stage="dev",
         table_names={name: f"<{name}>" for name in topology.TABLES},
         secret_ids={name: f"<{name}>" for name in topology.SECRETS},
+        user_pool=topology.UserPoolRefs(
+            pool_id="<pool>", client_id="<client>", issuer="<issuer>", jwks_url="<jwks>"
+        ),
         settings=stage.function_settings(),
     )
     # When synthesized
     actual = dev.function(spec.name)["Properties"]["Environment"]["Variables"]
-    # Then the same variables are set; plain values equal, names/ids point at the resources.
+    # Then the same variables are set; plain values equal, names/ids point at the resources
+    # (the issuer and JWKS URL are joined strings: test_identity checks those).
     assert set(actual) == set(expected)
+    referenced = (
+        "AWS::DynamoDB::Table",
+        "AWS::SecretsManager::Secret",
+        "AWS::Cognito::UserPool",
+        "AWS::Cognito::UserPoolClient",
+    )
     for name, value in expected.items():
-        if value.startswith("<"):
-            target = dev.resources[ref_target(actual[name])]["Type"]
-            assert target in ("AWS::DynamoDB::Table", "AWS::SecretsManager::Secret"), name
+        if value in ("<issuer>", "<jwks>"):
+            assert "Fn::Join" in actual[name], name
+        elif value.startswith("<"):
+            assert dev.resources[ref_target(actual[name])]["Type"] in referenced, name
         else:
             assert actual[name] == value, name
     for table in spec.tables:
@@ -164,8 +175,10 @@ def test_api_stage_has_access_logs_tracing_metrics_and_throttling(
     access_log = json.loads(props["AccessLogSetting"]["Format"])
     assert {"requestId", "status", "integrationError", "xrayTraceId"} <= set(access_log)
     assert "DestinationArn" in props["AccessLogSetting"]
-    (method_settings,) = props["MethodSettings"]
-    assert method_settings["MetricsEnabled"] is True
+    # The stage-wide settings ("/*" "*"); throttled routes add their own (test_identity).
+    (method_settings,) = [s for s in props["MethodSettings"] if s["ResourcePath"] == "/*"]
+    assert method_settings["HttpMethod"] == "*"
+    assert all(s["MetricsEnabled"] is True for s in props["MethodSettings"])
     assert method_settings["ThrottlingRateLimit"] == settings.throttle_rate
     assert method_settings["ThrottlingBurstLimit"] == settings.throttle_burst
 
@@ -173,18 +186,6 @@ def test_api_stage_has_access_logs_tracing_metrics_and_throttling(
 def test_api_accepts_the_topology_binary_media_types(dev: Any) -> None:
     (api,) = dev.of_type("AWS::ApiGateway::RestApi").values()
     assert api["Properties"]["BinaryMediaTypes"] == list(topology.BINARY_MEDIA_TYPES)
-
-
-def test_public_routes_need_no_auth_and_the_rest_need_iam(dev: Any) -> None:
-    # Given the method of each (method, path), as the parity test reconstructs it
-    methods = dev.methods_by_route()
-    # Then public routes and ANY fallbacks are open and every other route needs SigV4
-    for route in topology.ROUTES:
-        expected = "NONE" if route.access.public else "AWS_IAM"
-        actual = methods[(route.method, route.path)]["Properties"]["AuthorizationType"]
-        assert actual == expected, f"{route.method} {route.path}"
-    for path in topology.paths():
-        assert methods[("ANY", path)]["Properties"]["AuthorizationType"] == "NONE", path
 
 
 def test_no_cors_preflight_methods_are_generated(dev: Any) -> None:
@@ -210,8 +211,15 @@ def test_gateway_response_answers_problem_json(dev: Any, response_type: str) -> 
         assert headers[f"gatewayresponse.header.{name}"] == f"'{value}'"
 
 
-def test_api_url_is_an_output(dev: Any) -> None:
-    assert set(dev.json["Outputs"]) == {"ApiUrl"}
+def test_api_url_and_user_pool_ids_are_outputs(dev: Any) -> None:
+    outputs = dev.json["Outputs"]
+    assert set(outputs) == {"ApiUrl", "UserPoolId", "UserPoolClientId"}
+    assert dev.resources[ref_target(outputs["UserPoolId"]["Value"])]["Type"] == (
+        "AWS::Cognito::UserPool"
+    )
+    assert dev.resources[ref_target(outputs["UserPoolClientId"]["Value"])]["Type"] == (
+        "AWS::Cognito::UserPoolClient"
+    )
 
 
 # --- monitoring ----------------------------------------------------------------------------

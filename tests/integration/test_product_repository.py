@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from catalog.core.auth import Principal
 from catalog.core.errors import DuplicateSku, NotFound, VersionConflict
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import Product, ProductCreate
@@ -38,8 +39,11 @@ def keys_for(local_system: Any, product: Product) -> set[str]:
     return {item["pk"]["S"] for item in table_items(local_system)} & wanted
 
 
+EDITOR = Principal(sub="editor-sub", role="editor")
+
+
 def new_product(service: ProductService, **overrides: Any) -> Product:
-    return service.create(ProductCreate.model_validate(product_payload(**overrides)))
+    return service.create(ProductCreate.model_validate(product_payload(**overrides)), EDITOR)
 
 
 def test_a_product_and_its_sku_guard_are_written_together(
@@ -70,7 +74,7 @@ def test_concurrent_creates_of_one_sku_let_exactly_one_win(service: ProductServi
     def attempt(sku: str) -> None:
         barrier.wait()
         try:
-            service.create(ProductCreate.model_validate({**payload, "sku": sku}))
+            service.create(ProductCreate.model_validate({**payload, "sku": sku}), EDITOR)
             outcomes.append("created")
         except DuplicateSku:
             outcomes.append("duplicate")
@@ -113,7 +117,7 @@ def test_delete_removes_the_product_and_its_guard(
     service: ProductService, repository: ProductRepository, local_system: Any
 ) -> None:
     product = new_product(service)
-    service.delete(product.id)
+    service.delete(product.id, EDITOR)
     assert keys_for(local_system, product) == set()
     with pytest.raises(NotFound):
         repository.get(product.id)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from catalog.core.errors import Conflict
 from catalog.core.http import api_handler, make_resolver
+from infra.topology import PUBLIC, Access
 
 app = make_resolver()
 
@@ -28,7 +30,21 @@ def boom() -> dict[str, Any]:
     raise RuntimeError("table catalog-prod-products in account 123456789012 is gone")
 
 
-handler = api_handler(app)
+@dataclass(frozen=True)
+class Rule:
+    method: str
+    path: str
+    access: Access
+
+
+handler = api_handler(
+    app,
+    [
+        Rule("GET", "/things", PUBLIC),
+        Rule("POST", "/things", PUBLIC),
+        Rule("GET", "/boom", PUBLIC),
+    ],
+)
 
 
 class Context:

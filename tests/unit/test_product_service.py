@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.core import cursor, settings
+from catalog.core.auth import Forbidden, Principal
 from catalog.core.cursor import encode_cursor
 from catalog.core.errors import Conflict, DuplicateSku, InvalidCursor, NotFound
 from catalog.products.schemas import ProductCreate, ProductPatch
@@ -47,14 +48,20 @@ def service(store: InMemoryProductStore) -> ProductService:
     return ProductService(store, clock=StepClock())
 
 
-def create(service: ProductService, **overrides: object) -> str:
-    return service.create(ProductCreate.model_validate(product_payload(**overrides))).id
+EDITOR = Principal(sub="editor-1", role="editor")
+OTHER_EDITOR = Principal(sub="editor-2", role="editor")
+ADMIN = Principal(sub="admin-1", role="admin")
+VIEWER = Principal(sub="viewer-1", role="viewer")
+
+
+def create(service: ProductService, by: Principal = EDITOR, **overrides: object) -> str:
+    return service.create(ProductCreate.model_validate(product_payload(**overrides)), by).id
 
 
 def test_ids_are_time_sortable_and_versions_start_at_one(service: ProductService) -> None:
     first, second = create(service), create(service)
     assert first < second
-    assert service.get(first).version == 1
+    assert service.get(first, None).version == 1
 
 
 def test_a_duplicate_sku_in_another_case_is_refused(service: ProductService) -> None:
@@ -67,8 +74,8 @@ def test_an_update_changes_only_the_sent_fields_and_bumps_the_version(
     service: ProductService,
 ) -> None:
     product_id = create(service, name="Old", stock=3)
-    before = service.get(product_id)
-    updated = service.update(product_id, ProductPatch(price=Decimal("1.50")))
+    before = service.get(product_id, EDITOR)
+    updated = service.update(product_id, ProductPatch(price=Decimal("1.50")), EDITOR)
     assert (updated.price, updated.name, updated.stock) == (Decimal("1.50"), "Old", 3)
     assert updated.version == before.version + 1
     assert updated.updated_at > before.updated_at
@@ -80,7 +87,7 @@ def test_an_update_retries_after_a_concurrent_write(
 ) -> None:
     product_id = create(service)
     store.conflicts_to_inject = 2
-    assert service.update(product_id, ProductPatch(stock=9)).stock == 9
+    assert service.update(product_id, ProductPatch(stock=9), EDITOR).stock == 9
 
 
 def test_an_update_that_keeps_colliding_gives_up_with_409(
@@ -89,8 +96,8 @@ def test_an_update_that_keeps_colliding_gives_up_with_409(
     product_id = create(service)
     store.conflicts_to_inject = 3
     with pytest.raises(Conflict):
-        service.update(product_id, ProductPatch(stock=9))
-    assert service.get(product_id).stock == 3
+        service.update(product_id, ProductPatch(stock=9), EDITOR)
+    assert service.get(product_id, None).stock == 3
 
 
 def test_a_malformed_id_is_not_found_without_touching_the_store(
@@ -98,7 +105,7 @@ def test_a_malformed_id_is_not_found_without_touching_the_store(
 ) -> None:
     store.products = None  # type: ignore[assignment]  # any store access would raise
     with pytest.raises(NotFound):
-        service.get("not-an-id")
+        service.get("not-an-id", ADMIN)
 
 
 def test_listing_pages_newest_first_without_gaps_or_repeats(service: ProductService) -> None:
@@ -117,3 +124,41 @@ def test_a_cursor_from_another_listing_is_refused(service: ProductService) -> No
     foreign = encode_cursor({"q": "categories", "after": "01J0000000000000000000000A"})
     with pytest.raises(InvalidCursor):
         service.list(limit=3, cursor=foreign)
+
+
+def test_the_creator_owns_the_product(service: ProductService) -> None:
+    assert service.get(create(service, by=OTHER_EDITOR), None).owner == OTHER_EDITOR.sub
+
+
+@pytest.mark.parametrize(
+    ("who", "sees"),
+    [(None, False), (VIEWER, False), (OTHER_EDITOR, False), (EDITOR, True), (ADMIN, True)],
+)
+def test_a_draft_is_seen_only_by_its_owner_and_admins(
+    service: ProductService, who: Principal | None, sees: bool
+) -> None:
+    product_id = create(service, status="draft")
+    if sees:
+        assert service.get(product_id, who).status == "draft"
+    else:
+        with pytest.raises(NotFound):
+            service.get(product_id, who)
+
+
+def test_another_editor_may_not_change_or_delete_an_active_product(
+    service: ProductService,
+) -> None:
+    product_id = create(service)
+    with pytest.raises(Forbidden):
+        service.update(product_id, ProductPatch(stock=1), OTHER_EDITOR)
+    with pytest.raises(Forbidden):
+        service.delete(product_id, OTHER_EDITOR)
+    assert service.update(product_id, ProductPatch(stock=1), ADMIN).stock == 1
+    service.delete(product_id, ADMIN)
+
+
+def test_listing_shows_only_active_products(service: ProductService) -> None:
+    active = create(service)
+    create(service, status="draft")
+    create(service, status="archived")
+    assert [p.id for p in service.list(limit=10, cursor=None).items] == [active]

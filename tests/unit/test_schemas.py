@@ -100,6 +100,7 @@ def test_price_is_written_as_a_two_place_string() -> None:
         {
             **product_payload(price=Decimal("5")),
             "id": "01JAAAAAAAAAAAAAAAAAAAAAAA",
+            "owner": "editor-sub",
             "created_at": "2026-01-02T03:04:05.678Z",
             "updated_at": "2026-01-02T03:04:05.678Z",
             "version": 1,

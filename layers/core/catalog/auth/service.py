@@ -13,10 +13,10 @@ from typing import Protocol
 from catalog.core.errors import BadRequest, CatalogError, Conflict, NotFound
 from catalog.core.observability import logger
 from catalog.users.directory import IssuedTokens, SignUpResult
-from catalog.users.schemas import Profile
+from catalog.users.schemas import Profile, Role
 from catalog.users.service import Profiles, now_millis
 
-DEFAULT_ROLE = "viewer"
+DEFAULT_ROLE: Role = "viewer"
 
 
 class Directory(Protocol):

@@ -291,7 +291,7 @@ def api_handler(app: APIGatewayRestResolver, routes: Iterable[RouteRule]) -> Han
             if isinstance(checked, dict):
                 response = checked
             else:
-                app.append_context(principal=checked)
+                app.append_context(principal=checked)  # type: ignore[no-untyped-call]
                 response = app.resolve(event, context)
         except CatalogError as error:
             response = _proxy_problem(error)
