@@ -310,11 +310,11 @@ class CatalogStack(Stack):
     def _grant_user_pool(self, role: iam.Role, spec: topology.Function) -> None:
         if spec.user_pool != "admin":
             return  # "verify" checks tokens against the public JWKS: no IAM involved
-        actions = COGNITO_ADMIN_ACTIONS
+        actions = list(COGNITO_ADMIN_ACTIONS)
         if self.stage.auto_confirm_users:
             actions += COGNITO_AUTO_CONFIRM_ACTIONS
         role.add_to_policy(
-            iam.PolicyStatement(actions=list(actions), resources=[self.user_pool.user_pool_arn])
+            iam.PolicyStatement(actions=actions, resources=[self.user_pool.user_pool_arn])
         )
 
     # --- compute --------------------------------------------------------------------------
@@ -496,8 +496,10 @@ class CatalogStack(Stack):
                 status_code=str(problem.status),
                 templates={"application/json": gateway_responses.body(response_type)},
                 # API Gateway takes header values as static mapping expressions: quoted.
+                # (401s also name the auth scheme: WWW-Authenticate, as the local gateway does.)
                 response_headers={
-                    name: f"'{value}'" for name, value in gateway_responses.HEADERS.items()
+                    name: f"'{value}'"
+                    for name, value in gateway_responses.headers(response_type).items()
                 },
             )
         return api

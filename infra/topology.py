@@ -19,6 +19,8 @@ class Access:
 
     public: bool
     roles: tuple[str, ...] = ()
+    # Roles that may act only on what they own (the function checks the resource's owner).
+    own_only: tuple[str, ...] = ()
 
     def allows(self, role: str | None) -> bool:
         """Whether a caller with `role` (None: anonymous) passes this rule."""
@@ -29,15 +31,16 @@ ROLES = ("viewer", "editor", "admin")  # Cognito groups, weakest first
 PUBLIC = Access(public=True)
 
 
-def roles(*names: str) -> Access:
-    unknown = set(names) - set(ROLES)
+def roles(*names: str, own_only: tuple[str, ...] = ()) -> Access:
+    unknown = (set(names) | set(own_only)) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
-    return Access(public=False, roles=names)
+    return Access(public=False, roles=names, own_only=own_only)
 
 
 SIGNED_IN = roles(*ROLES)
 WRITERS = roles("editor", "admin")
+OWNERS = roles("editor", "admin", own_only=("editor",))  # editors change only their own
 ADMINS = roles("admin")
 
 
@@ -189,8 +192,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/products", "products", PUBLIC),
     Route("POST", "/v1/products", "products", WRITERS),
     Route("GET", "/v1/products/{id}", "products", PUBLIC),
-    Route("PATCH", "/v1/products/{id}", "products", WRITERS),
-    Route("DELETE", "/v1/products/{id}", "products", WRITERS),
+    Route("PATCH", "/v1/products/{id}", "products", OWNERS),
+    Route("DELETE", "/v1/products/{id}", "products", OWNERS),
     Route("POST", "/v1/auth/register", "auth", PUBLIC, throttle=AUTH_THROTTLE),
     Route("POST", "/v1/auth/confirm", "auth", PUBLIC, throttle=AUTH_THROTTLE),
     Route("POST", "/v1/auth/login", "auth", PUBLIC, throttle=AUTH_THROTTLE),

@@ -188,6 +188,18 @@ def test_api_accepts_the_topology_binary_media_types(dev: Any) -> None:
     assert api["Properties"]["BinaryMediaTypes"] == list(topology.BINARY_MEDIA_TYPES)
 
 
+def test_unauthorized_names_the_bearer_scheme(dev: Any) -> None:
+    (response,) = [
+        r["Properties"]
+        for r in dev.of_type("AWS::ApiGateway::GatewayResponse").values()
+        if r["Properties"]["ResponseType"] == "UNAUTHORIZED"
+    ]
+    assert response["StatusCode"] == "401"
+    assert response["ResponseParameters"]["gatewayresponse.header.WWW-Authenticate"].startswith(
+        "'Bearer "
+    )
+
+
 def test_no_cors_preflight_methods_are_generated(dev: Any) -> None:
     verbs = {m["Properties"]["HttpMethod"] for m in dev.of_type("AWS::ApiGateway::Method").values()}
     assert "OPTIONS" not in verbs  # the functions answer preflight through the ANY method
@@ -207,8 +219,9 @@ def test_gateway_response_answers_problem_json(dev: Any, response_type: str) -> 
     assert body == json.loads(gateway_responses.body(response_type))
     headers = props["ResponseParameters"]
     assert headers["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
-    for name, value in gateway_responses.HEADERS.items():
-        assert headers[f"gatewayresponse.header.{name}"] == f"'{value}'"
+    expected = gateway_responses.headers(response_type)
+    assert gateway_responses.HEADERS.items() <= expected.items()
+    assert headers == {f"gatewayresponse.header.{n}": f"'{v}'" for n, v in expected.items()}
 
 
 def test_api_url_and_user_pool_ids_are_outputs(dev: Any) -> None:

@@ -1,0 +1,175 @@
+"""Every route x every kind of caller, generated from the topology's access rules.
+
+A new route is covered without a new test: its expected outcomes follow from its `access`.
+"Allowed" means the request got past authentication and authorization (not 401/403) and
+did not fail (not 5xx); what it then answers (200, 404, 422...) is the route's business.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from infra import topology
+from infra.local.users import DEMO_USERS, demo_password, login
+from tests.conftest import product_payload
+from tests.users import PASSWORD, User, demo_user, new_user
+
+ALLOWED = "allowed"
+KINDS = (
+    "anonymous",
+    "malformed-token",
+    "bad-signature",
+    "expired",
+    "other-app-client",
+    "viewer",
+    "editor-owner",
+    "editor-not-owner",
+    "admin",
+)
+ROLE_OF = {
+    "viewer": "viewer",
+    "editor-owner": "editor",
+    "editor-not-owner": "editor",
+    "admin": "admin",
+}
+
+
+def expected(route: topology.Route, kind: str) -> str | int:
+    if kind in ("malformed-token", "bad-signature", "expired", "other-app-client"):
+        return 401  # a bad credential is refused even where none is needed
+    if kind == "anonymous":
+        return ALLOWED if route.access.public else 401
+    role = ROLE_OF[kind]
+    if not route.access.allows(role):
+        return 403
+    if kind == "editor-not-owner" and role in route.access.own_only:
+        return 403
+    return ALLOWED
+
+
+CASES = [(route, kind) for route in topology.ROUTES for kind in KINDS]
+
+
+def _tamper_signature(token: str) -> str:
+    head, payload, signature = token.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[0] ^= 0xFF
+    return ".".join([head, payload, base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()])
+
+
+def _expired_token(local_system: Any, user: User) -> str:
+    """A token moto's pool signs like any other, but whose expiry has passed."""
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    refs = local_system.user_pool
+    pool = cognitoidp_backends["123456789012"][local_system.region].user_pools[refs.pool_id]
+    token, _ = pool.create_jwt(
+        refs.client_id,
+        user.email,
+        "access",
+        expires_in=-60,
+        extra_data={"scope": topology.USER_POOL.access_scope, "cognito:groups": ["admin"]},
+    )
+    return str(token)
+
+
+def _other_client_token(local_system: Any, email: str, password: str) -> str:
+    cognito = boto3.client("cognito-idp", endpoint_url=local_system.aws_url)
+    result = cognito.initiate_auth(
+        ClientId=local_system.other_client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+    return str(result["AuthenticationResult"]["AccessToken"])
+
+
+@pytest.fixture(scope="module")
+def callers(local_system: Any) -> dict[str, Callable[[], dict[str, str]]]:
+    """Each kind of caller as a function giving its headers (fresh tokens where a call
+    might revoke them, e.g. logout)."""
+    base = local_system.url
+    other_editor = new_user(base, "editor", tag="editor2")
+
+    def bearer(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    def fresh(email: str, password: str) -> Callable[[], dict[str, str]]:
+        return lambda: bearer(login(base, email, password))
+
+    viewer = demo_user(base, "viewer")
+    return {
+        "anonymous": dict,
+        "malformed-token": lambda: bearer("not-a-jwt"),
+        "bad-signature": lambda: bearer(_tamper_signature(viewer.token)),
+        "expired": lambda: bearer(_expired_token(local_system, demo_user(base, "admin"))),
+        "other-app-client": lambda: bearer(
+            _other_client_token(local_system, DEMO_USERS["admin"], demo_password())
+        ),
+        "viewer": fresh(DEMO_USERS["viewer"], demo_password()),
+        "editor-owner": fresh(DEMO_USERS["editor"], demo_password()),
+        "editor-not-owner": fresh(other_editor.email, PASSWORD),
+        "admin": fresh(DEMO_USERS["admin"], demo_password()),
+    }
+
+
+# A valid change per resource, so that ownership (checked once the body is valid) decides.
+VALID_PATCH = {"/v1/products/{id}": {"stock": 1}}
+
+
+def _target_path(local_system: Any, route: topology.Route) -> str:
+    """The route's path with `{id}` bound to a fresh resource (owned by the demo editor)."""
+    if "{id}" not in route.path:
+        return route.path
+    base = local_system.url
+    if route.path.startswith("/v1/products/"):
+        editor = demo_user(base, "editor")
+        response = requests.post(
+            f"{base}/v1/products", json=product_payload(), headers=editor.headers, timeout=30
+        )
+        assert response.status_code == 201, response.text
+        return route.path.replace("{id}", response.json()["id"])
+    if route.path.startswith("/v1/users/"):
+        return route.path.replace("{id}", new_user(base, tag="target").sub)
+    raise AssertionError(f"no resource factory for {route.path}: add one above")
+
+
+@pytest.mark.parametrize(
+    ("route", "kind"), CASES, ids=[f"{r.method} {r.path} as {k}" for r, k in CASES]
+)
+def test_access(
+    local_system: Any,
+    callers: dict[str, Callable[[], dict[str, str]]],
+    route: topology.Route,
+    kind: str,
+) -> None:
+    path = _target_path(local_system, route)
+    headers = callers[kind]()
+    body = VALID_PATCH.get(route.path) if route.method == "PATCH" else None
+    response = requests.request(
+        route.method, local_system.url + path, headers=headers, json=body, timeout=30
+    )
+    outcome = expected(route, kind)
+    if outcome == ALLOWED:
+        assert response.status_code not in (401, 403), response.text
+        assert response.status_code < 500, response.text
+    else:
+        assert response.status_code == outcome, response.text
+        problem = response.json()
+        assert problem["status"] == outcome
+        assert problem["type"] in (
+            "urn:catalog:problem:unauthorized",
+            "urn:catalog:problem:forbidden",
+        )
+        if outcome == 401:
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_matrix_covers_every_route_and_caller() -> None:
+    assert len(CASES) == len(topology.ROUTES) * len(KINDS)
+    assert {expected(r, k) for r, k in CASES} == {ALLOWED, 401, 403}
