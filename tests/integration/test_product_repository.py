@@ -66,7 +66,10 @@ def test_a_refused_duplicate_leaves_no_product_item(
     assert len(table_items(local_system)) == before
 
 
-def test_concurrent_creates_of_one_sku_let_exactly_one_win(service: ProductService) -> None:
+@pytest.mark.parametrize("round_number", range(10))
+def test_concurrent_creates_of_one_sku_let_exactly_one_win(
+    service: ProductService, round_number: int
+) -> None:
     payload = product_payload()
     barrier = threading.Barrier(4)
     outcomes: list[str] = []

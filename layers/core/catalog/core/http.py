@@ -284,6 +284,8 @@ def api_handler(app: APIGatewayRestResolver, routes: Iterable[RouteRule]) -> Han
     table: list[RouteTable] = []
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        logger.debug({"request": event})  # secrets are masked by the logger's filter
+        principal: Principal | None = None
         try:
             if not table:
                 table.append(RouteTable(app))
@@ -291,6 +293,7 @@ def api_handler(app: APIGatewayRestResolver, routes: Iterable[RouteRule]) -> Han
             if isinstance(checked, dict):
                 response = checked
             else:
+                principal = checked
                 app.append_context(principal=checked)  # type: ignore[no-untyped-call]
                 response = app.resolve(event, context)
         except CatalogError as error:
@@ -299,6 +302,15 @@ def api_handler(app: APIGatewayRestResolver, routes: Iterable[RouteRule]) -> Han
             logger.exception("unhandled error outside the resolver")
             response = _proxy_problem(_internal_error())
         _add_headers(response, event)
+        logger.info(
+            "request served",
+            extra={
+                "http_method": event.get("httpMethod"),
+                "resource": event.get("resource"),
+                "status": response.get("statusCode"),
+                "user": principal.sub if principal else None,
+            },
+        )
         return response
 
     return instrument_api(handle)

@@ -6,7 +6,9 @@ on (in Lambda with X-Ray active); otherwise handlers run undecorated.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import warnings
 from collections.abc import Callable
 from functools import cache
@@ -21,7 +23,55 @@ if TYPE_CHECKING:
 # Routes that record no metric are normal (reads); Powertools would warn on each of them.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
+_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
+_BEARER = re.compile(r"(?i)bearer\s+\S+")
+SECRET_FIELDS = frozenset(
+    {"password", "authorization", "access_token", "id_token", "refresh_token", "token", "code"}
+)
+REDACTED = "[REDACTED]"
+
+
+_JSON_SECRET = re.compile(
+    r'"(' + "|".join(sorted(SECRET_FIELDS)) + r')"(\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE
+)
+
+
+def _scrub(text: str) -> str:
+    text = _JSON_SECRET.sub(lambda m: f'"{m.group(1)}"{m.group(2)}"{REDACTED}"', text)
+    return _BEARER.sub(f"Bearer {REDACTED}", _JWT.sub(REDACTED, text))
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` with secrets masked: by key anywhere in it, by shape in any text."""
+    if isinstance(value, str):
+        return _scrub(value)
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if str(k).lower() in SECRET_FIELDS else redact(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+class RedactSecrets(logging.Filter):
+    """Masks tokens, passwords and Authorization values in every record before it is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str | dict | list):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_scrub(a) if isinstance(a, str) else a for a in record.args)
+        for key, value in list(vars(record).items()):
+            if key.lower() in SECRET_FIELDS:
+                setattr(record, key, REDACTED)
+            elif isinstance(value, str) and key not in ("msg", "message"):
+                setattr(record, key, _scrub(value))
+        return True
+
+
 logger = Logger(use_rfc3339=True)
+logger.addFilter(RedactSecrets())
 metrics = Metrics()
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

@@ -197,7 +197,9 @@ def _translate(operation: str, code: str) -> Exception:
         return BadRequest("The code is wrong or has expired.")
     if code in ("UsernameExistsException", "AliasExistsException"):
         return Conflict("An account with this email exists.")
-    if code == "UserNotFoundException":
+    if code == "UserNotFoundException" or (
+        code == "ResourceNotFoundException" and operation.startswith("confirm_")
+    ):
         return NotFound("No such user.")
     if code in ("TooManyRequestsException", "LimitExceededException"):
         return ServiceUnavailable("Too many attempts; wait a while and try again.")
