@@ -37,6 +37,7 @@ def test_the_readme_tour_runs_and_shows_each_outcome(local_system: Any) -> None:
         "Location: /v1/products/",
         "HTTP/1.1 204 No Content",
         '"price":"11.00"',
+        '"confirmation_required":false',
         '"email":"editor@example.com"',
         "urn:catalog:problem:unauthorized",
         "urn:catalog:problem:validation-error",
