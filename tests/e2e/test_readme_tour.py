@@ -39,6 +39,8 @@ def test_the_readme_tour_runs_and_shows_each_outcome(local_system: Any) -> None:
         '"price":"11.00"',
         '"confirmation_required":false',
         '"email":"editor@example.com"',
+        '"email":"ada@example.com","name":"Ada","role":"viewer"',
+        "urn:catalog:problem:forbidden",
         "urn:catalog:problem:unauthorized",
         "urn:catalog:problem:validation-error",
         "urn:catalog:problem:malformed-json",
