@@ -149,6 +149,8 @@ TABLES: dict[str, Table] = {
         ),
         stream="NEW_AND_OLD_IMAGES",
     ),
+    # Powertools idempotency records (Idempotency-Key on POSTs), expired by DynamoDB TTL.
+    "idempotency": Table(name="idempotency", partition_key="id", ttl_attribute="expiration"),
     "users": Table(
         name="users",
         partition_key="pk",
@@ -172,7 +174,7 @@ FUNCTIONS: dict[str, Function] = {
         "products",
         code="functions/products",
         memory_mb=256,
-        tables={"products": "write"},
+        tables={"products": "write", "idempotency": "write"},
         secrets=("cursor-key",),
     ),
     "meta": Function("meta", code="functions/meta", memory_mb=128, tables={"products": "read"}),

@@ -8,9 +8,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
+from catalog.core.conditional import etag, if_match_versions, none_match
 from catalog.core.http import JSON, api_handler, caller, location, make_resolver, signed_in
+from catalog.core.idempotency import idempotency_key, run_once
+from catalog.core.jsonutil import dumps
 from catalog.core.observability import metrics
-from catalog.core.openapi import problems
+from catalog.core.openapi import problems, returns
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import Product, ProductCreate, ProductPage, ProductPatch
 from catalog.products.service import ProductService
@@ -19,50 +22,116 @@ from infra.topology import routes_of
 app = make_resolver()
 service = ProductService(ProductRepository())
 TAGS = ["products"]
+# Anonymous reads of active products may be cached by a CDN or browser for a short while;
+# signed-in responses are never stored (see catalog.core.http).
+PUBLIC_ITEM_CACHE = "public, max-age=60, stale-while-revalidate=60"
+PUBLIC_LIST_CACHE = "public, max-age=10"
 
 
-@app.get("/v1/products", tags=TAGS, responses=problems(400, 422))
-def list_products(
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-    cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
-) -> ProductPage:
-    """List products, newest first."""
-    return service.list(limit, cursor)
-
-
-@app.post("/v1/products", tags=TAGS, responses=problems(400, 401, 403, 409, 413, 415, 422))
-def create_product(body: Annotated[ProductCreate, Body()]) -> Response[Product]:
-    """Create a product owned by the caller (editor or admin); 201 with its `Location`."""
-    product = service.create(body, signed_in(app))
-    metrics.add_metric(name="ProductCreated", unit=MetricUnit.Count, value=1)
+def _product_response(
+    product: Product, status: int = 200, headers: dict[str, str] | None = None
+) -> Response[str]:
     return Response(
-        status_code=201,
+        status_code=status,
         content_type=JSON,
-        body=product,
-        headers={"Location": location(app, f"/v1/products/{product.id}")},
+        body=dumps(product.model_dump(mode="json")),
+        headers={"ETag": etag(product.version), **(headers or {})},
     )
 
 
-@app.get("/v1/products/<id>", tags=TAGS, responses=problems(404))
-def get_product(id: str) -> Product:
-    """One product: active ones to anyone; drafts and archived ones to their owner and admins."""
-    return service.get(id, caller(app))
+def _if_match() -> frozenset[int] | None:
+    return if_match_versions(app.current_event.headers.get("If-Match"))
+
+
+@app.get(
+    "/v1/products",
+    tags=TAGS,
+    responses={**returns(200, ProductPage, "A page of products"), **problems(400, 422)},
+)
+def list_products(
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
+    cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
+) -> Response[str]:
+    """List active products, newest first."""
+    page = service.list(limit, cursor)
+    return Response(
+        status_code=200,
+        content_type=JSON,
+        body=dumps(page.model_dump(mode="json")),
+        headers={"Cache-Control": PUBLIC_LIST_CACHE},
+    )
+
+
+@app.post(
+    "/v1/products",
+    tags=TAGS,
+    responses={
+        **returns(201, Product, "The product created"),
+        **problems(400, 401, 403, 409, 413, 415, 422),
+    },
+)
+def create_product(body: Annotated[ProductCreate, Body()]) -> Response[str]:
+    """Create a product owned by the caller (editor or admin); 201 with its `Location`.
+
+    With an `Idempotency-Key` header, a retry returns the first response (with
+    `Idempotent-Replayed: true`) instead of creating again.
+    """
+    by = signed_in(app)
+
+    def create() -> Response[str]:
+        product = service.create(body, by)
+        metrics.add_metric(name="ProductCreated", unit=MetricUnit.Count, value=1)
+        where = location(app, f"/v1/products/{product.id}")
+        return _product_response(product, 201, {"Location": where})
+
+    key = idempotency_key(app)
+    if key is None:
+        return create()
+    payload = body.model_dump(mode="json")
+    return run_once(
+        app, operation="POST /v1/products", key=key, user=by.sub, payload=payload, run=create
+    )
+
+
+@app.get(
+    "/v1/products/<id>",
+    tags=TAGS,
+    responses={**returns(200, Product, "The product"), **problems(404)},
+)
+def get_product(id: str) -> Response[str]:
+    """One product: active ones to anyone; drafts and archived ones to their owner and admins.
+
+    Answers 304 to an `If-None-Match` naming the current `ETag`.
+    """
+    product = service.get(id, caller(app))
+    cache = {"Cache-Control": PUBLIC_ITEM_CACHE} if product.status == "active" else {}
+    if none_match(app.current_event.headers.get("If-None-Match"), product.version):
+        return Response(status_code=304, body="", headers={"ETag": etag(product.version), **cache})
+    return _product_response(product, headers=cache)
 
 
 @app.patch(
-    "/v1/products/<id>", tags=TAGS, responses=problems(400, 401, 403, 404, 409, 413, 415, 422)
+    "/v1/products/<id>",
+    tags=TAGS,
+    responses={
+        **returns(200, Product, "The product as changed"),
+        **problems(400, 401, 403, 404, 409, 412, 413, 415, 422),
+    },
 )
-def update_product(id: str, body: Annotated[ProductPatch, Body()]) -> Product:
-    """Change some fields of a product (its owner or an admin); absent fields are kept."""
-    product = service.update(id, body, signed_in(app))
+def update_product(id: str, body: Annotated[ProductPatch, Body()]) -> Response[str]:
+    """Change some fields of a product (its owner or an admin); absent fields are kept.
+
+    With `If-Match: "<version>"` the change applies only to that version (else 412).
+    """
+    product = service.update(id, body, signed_in(app), if_match=_if_match())
     metrics.add_metric(name="ProductUpdated", unit=MetricUnit.Count, value=1)
-    return product
+    return _product_response(product)
 
 
-@app.delete("/v1/products/<id>", tags=TAGS, responses=problems(401, 403, 404, 409))
+@app.delete("/v1/products/<id>", tags=TAGS, responses=problems(401, 403, 404, 409, 412))
 def delete_product(id: str) -> Response[None]:
-    """Delete a product and release its SKU (its owner or an admin)."""
-    service.delete(id, signed_in(app))
+    """Delete a product and release its SKU (its owner or an admin); honours `If-Match`."""
+    service.delete(id, signed_in(app), if_match=_if_match())
     metrics.add_metric(name="ProductDeleted", unit=MetricUnit.Count, value=1)
     return Response(status_code=204, body=None)
 

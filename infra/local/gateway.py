@@ -80,6 +80,11 @@ def _is_binary(content_type: str | None) -> bool:
     return any(fnmatch.fnmatch(media_type, p) for p in topology.BINARY_MEDIA_TYPES)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # bursts of parallel clients, as API Gateway would accept
+
+
 class LocalGateway:
     def __init__(
         self, functions: Mapping[str, LocalFunction], stage: str, host: str, port: int
@@ -88,8 +93,7 @@ class LocalGateway:
         self.stage = stage
         self.routes = sorted(route_table(), key=_specificity)
         handler = type("Handler", (_RequestHandler,), {"gateway": self})
-        self.server = ThreadingHTTPServer((host, port), handler)
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), handler)
         self._thread: threading.Thread | None = None
 
     @property

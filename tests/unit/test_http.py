@@ -37,12 +37,18 @@ class Rule:
     access: Access
 
 
+@app.get("/wrong-shape")
+def wrong_shape() -> dict[str, int]:
+    return "not a mapping"  # type: ignore[return-value]
+
+
 handler = api_handler(
     app,
     [
         Rule("GET", "/things", PUBLIC),
         Rule("POST", "/things", PUBLIC),
         Rule("GET", "/boom", PUBLIC),
+        Rule("GET", "/wrong-shape", PUBLIC),
     ],
 )
 
@@ -129,3 +135,10 @@ def test_every_response_carries_security_headers() -> None:
 def test_authenticated_responses_are_never_stored() -> None:
     response = call("GET", "/things", Authorization="Bearer token")
     assert header(response, "Cache-Control") == "no-store"
+
+
+def test_a_response_that_breaks_its_schema_is_a_500_not_a_client_error() -> None:
+    response = call("GET", "/wrong-shape")
+    assert response["statusCode"] == 500
+    assert problem(response)["type"] == "urn:catalog:problem:internal-error"
+    assert "not a mapping" not in response["body"]

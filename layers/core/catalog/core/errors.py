@@ -86,6 +86,11 @@ class DuplicateSku(Conflict):
     slug = "duplicate-sku"
 
 
+class PreconditionFailed(CatalogError):
+    status = 412
+    slug = "precondition-failed"
+
+
 class PayloadTooLarge(CatalogError):
     status = 413
     slug = "payload-too-large"
@@ -132,6 +137,7 @@ PROBLEM_TYPES: tuple[type[CatalogError], ...] = (
     MethodNotAllowed,
     Conflict,
     DuplicateSku,
+    PreconditionFailed,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,

@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
+    ResponseValidationError,
 )
 
 from catalog.core.auth import (
@@ -103,6 +104,8 @@ def make_resolver() -> APIGatewayRestResolver:
     """A REST resolver with validation, strict JSON and the one error mapping."""
     app = APIGatewayRestResolver(
         enable_validation=True,
+        # A response breaking its own schema is our fault: raise it as such (-> 500).
+        response_validation_error_http_code=500,
         serializer=dumps,
         json_body_deserializer=loads_request,
     )
@@ -114,6 +117,12 @@ def make_resolver() -> APIGatewayRestResolver:
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(exc: RequestUnsupportedContentType) -> Response[str]:
         return problem_response(UnsupportedMediaType(f"Send the body as {JSON}."))
+
+    @app.exception_handler(ResponseValidationError)
+    def _bad_response(exc: ResponseValidationError) -> Response[str]:
+        # Our own answer broke its declared schema: a server fault, never the client's.
+        logger.error("response failed its schema", extra={"errors": exc.errors()})
+        return problem_response(_internal_error())
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:

@@ -39,3 +39,8 @@ def problems(*statuses: int) -> dict[int, Any]:
         }
         for status in statuses
     }
+
+
+def returns(status: int, model: type[BaseModel], description: str) -> dict[int, Any]:
+    """An OpenAPI `responses` entry for a JSON body the route builds itself."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}

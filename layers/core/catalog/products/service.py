@@ -11,7 +11,13 @@ from ulid import ULID
 
 from catalog.core.auth import Forbidden, Principal
 from catalog.core.cursor import decode_cursor, encode_cursor
-from catalog.core.errors import Conflict, InvalidCursor, NotFound, VersionConflict
+from catalog.core.errors import (
+    Conflict,
+    InvalidCursor,
+    NotFound,
+    PreconditionFailed,
+    VersionConflict,
+)
 from catalog.products.schemas import (
     PRODUCT_ID_PATTERN,
     Product,
@@ -35,6 +41,17 @@ class ProductStore(Protocol):
     def list_newest(
         self, status: str, limit: int, after_id: str | None
     ) -> tuple[list[Product], bool]: ...
+
+
+def _changed_meanwhile() -> PreconditionFailed:
+    return PreconditionFailed("The product changed since you read it; read it again.")
+
+
+def _check_precondition(current: Product, if_match: frozenset[int] | None) -> None:
+    if if_match is not None and current.version not in if_match:
+        raise PreconditionFailed(
+            f"The product is at version {current.version}; read it again before changing it."
+        )
 
 
 def _may_change(product: Product, by: Principal | None) -> bool:
@@ -80,9 +97,20 @@ class ProductService:
             raise Forbidden("Only the product's owner or an admin may change it.")
         return product
 
-    def update(self, product_id: str, patch: ProductPatch, by: Principal) -> Product:
-        for _ in range(MAX_WRITE_ATTEMPTS):
+    def update(
+        self,
+        product_id: str,
+        patch: ProductPatch,
+        by: Principal,
+        if_match: frozenset[int] | None = None,
+    ) -> Product:
+        """Apply `patch`. With `if_match` (the versions the client has seen) the write happens
+        only on one of them, once: a concurrent change makes it 412, never a silent merge.
+        Without it, a concurrent change is re-read and the patch applied again."""
+        attempts = 1 if if_match is not None else MAX_WRITE_ATTEMPTS
+        for _ in range(attempts):
             current = self._get_for_change(product_id, by)
+            _check_precondition(current, if_match)
             updated = current.model_copy(
                 update={
                     **patch.changes(),
@@ -95,16 +123,24 @@ class ProductService:
             except VersionConflict:
                 continue
             return updated
+        if if_match is not None:
+            raise _changed_meanwhile()
         raise Conflict("The product kept changing while being updated; try again.")
 
-    def delete(self, product_id: str, by: Principal) -> None:
-        for _ in range(MAX_WRITE_ATTEMPTS):
+    def delete(
+        self, product_id: str, by: Principal, if_match: frozenset[int] | None = None
+    ) -> None:
+        attempts = 1 if if_match is not None else MAX_WRITE_ATTEMPTS
+        for _ in range(attempts):
             current = self._get_for_change(product_id, by)
+            _check_precondition(current, if_match)
             try:
                 self._store.delete(current)
             except VersionConflict:
                 continue
             return
+        if if_match is not None:
+            raise _changed_meanwhile()
         raise Conflict("The product kept changing while being deleted; try again.")
 
     def list(self, limit: int, cursor: str | None) -> ProductPage:
