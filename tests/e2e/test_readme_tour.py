@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def tour_script() -> str:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## API tour", 1)[1].split("\n## ", 1)[0]
-    found = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
-    assert found, "the API tour has no bash block"
-    return found.group(1)
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
+    assert blocks, "the API tour has no bash block"
+    return "\n".join(blocks)
 
 
 def test_the_readme_tour_runs_and_shows_each_outcome(local_system: Any) -> None:
@@ -46,5 +46,9 @@ def test_the_readme_tour_runs_and_shows_each_outcome(local_system: Any) -> None:
         "urn:catalog:problem:malformed-json",
         "urn:catalog:problem:invalid-cursor",
         "HTTP/1.1 405 Method Not Allowed",
+        "Idempotent-Replayed: true",
+        'ETag: "1"',
+        "HTTP/1.1 304 Not Modified",
+        "urn:catalog:problem:precondition-failed",
     ):
         assert expected in out, f"{expected!r} missing from the tour's output"
