@@ -178,6 +178,9 @@ FUNCTIONS: dict[str, Function] = {
         secrets=("cursor-key",),
     ),
     "meta": Function("meta", code="functions/meta", memory_mb=128, tables={"products": "read"}),
+    "categories": Function(
+        "categories", code="functions/categories", memory_mb=256, tables={"products": "write"}
+    ),
     "auth": Function(
         "auth", code="functions/auth", memory_mb=256, tables={"users": "write"}, user_pool="admin"
     ),
@@ -196,6 +199,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/products/{id}", "products", PUBLIC),
     Route("PATCH", "/v1/products/{id}", "products", OWNERS),
     Route("DELETE", "/v1/products/{id}", "products", OWNERS),
+    Route("GET", "/v1/categories", "categories", PUBLIC),
+    Route("POST", "/v1/categories", "categories", ADMINS),
+    Route("GET", "/v1/categories/{slug}", "categories", PUBLIC),
+    Route("PATCH", "/v1/categories/{slug}", "categories", ADMINS),
+    Route("DELETE", "/v1/categories/{slug}", "categories", ADMINS),
     Route("POST", "/v1/auth/register", "auth", PUBLIC, throttle=AUTH_THROTTLE),
     Route("POST", "/v1/auth/confirm", "auth", PUBLIC, throttle=AUTH_THROTTLE),
     Route("POST", "/v1/auth/login", "auth", PUBLIC, throttle=AUTH_THROTTLE),

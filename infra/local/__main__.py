@@ -24,7 +24,11 @@ def main() -> int:
         assert system.gateway is not None and system.user_pool is not None
         create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
         password = demo_password()
-        products = seed(system.url, login(system.url, DEMO_USERS["editor"], password))
+        products = seed(
+            system.url,
+            login(system.url, DEMO_USERS["admin"], password),
+            login(system.url, DEMO_USERS["editor"], password),
+        )
         users = "\n".join(f"  {role:<7} {email}" for role, email in DEMO_USERS.items())
         print(
             f"\nCatalog API    {system.url}   (stage {system.stage})\n"

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Mapping
+
+DEMO_CATEGORIES = [
+    {"slug": "home", "name": "Home"},
+    {"slug": "kitchen", "name": "Kitchen", "parent": "home"},
+    {"slug": "lighting", "name": "Lighting", "parent": "home"},
+    {"slug": "apparel", "name": "Apparel"},
+]
 
 DEMO_PRODUCTS = [
     {
@@ -40,16 +48,24 @@ DEMO_PRODUCTS = [
 ]
 
 
-def seed(base_url: str, token: str) -> list[dict[str, object]]:
-    """Create the demo products as the signed-in user of `token` (their owner)."""
-    created = []
-    for product in DEMO_PRODUCTS:
-        request = urllib.request.Request(  # noqa: S310 - a loopback URL we started ourselves
-            f"{base_url}/v1/products",
-            data=json.dumps(product).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            created.append(json.loads(response.read()))
+def _post(url: str, body: Mapping[str, object], token: str) -> dict[str, object]:
+    request = urllib.request.Request(  # noqa: S310 - a loopback URL we started ourselves
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        created: dict[str, object] = json.loads(response.read())
     return created
+
+
+def seed_categories(base_url: str, admin_token: str) -> None:
+    for category in DEMO_CATEGORIES:
+        _post(f"{base_url}/v1/categories", category, admin_token)
+
+
+def seed(base_url: str, admin_token: str, editor_token: str) -> list[dict[str, object]]:
+    """Demo categories (as an admin), then demo products owned by the editor."""
+    seed_categories(base_url, admin_token)
+    return [_post(f"{base_url}/v1/products", p, editor_token) for p in DEMO_PRODUCTS]

@@ -8,6 +8,7 @@ did not fail (not 5xx); what it then answers (200, 404, 422...) is the route's b
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -123,8 +124,9 @@ VALID_PATCH = {"/v1/products/{id}": {"stock": 1}}
 
 
 def _target_path(local_system: Any, route: topology.Route) -> str:
-    """The route's path with `{id}` bound to a fresh resource (owned by the demo editor)."""
-    if "{id}" not in route.path:
+    """The route's path with its parameter bound to a fresh resource (products: owned by
+    the demo editor)."""
+    if "{" not in route.path:
         return route.path
     base = local_system.url
     if route.path.startswith("/v1/products/"):
@@ -136,6 +138,17 @@ def _target_path(local_system: Any, route: topology.Route) -> str:
         return route.path.replace("{id}", response.json()["id"])
     if route.path.startswith("/v1/users/"):
         return route.path.replace("{id}", new_user(base, tag="target").sub)
+    if route.path.startswith("/v1/categories/"):
+        admin = demo_user(base, "admin")
+        slug = f"matrix-{uuid.uuid4().hex[:12]}"
+        response = requests.post(
+            f"{base}/v1/categories",
+            json={"slug": slug, "name": "Matrix"},
+            headers=admin.headers,
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return route.path.replace("{slug}", slug)
     raise AssertionError(f"no resource factory for {route.path}: add one above")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import cache
 
@@ -9,6 +10,10 @@ from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
 from pynamodb.constants import NUMBER
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from catalog.core.settings import settings
 
@@ -47,3 +52,53 @@ def failed_conditions(error: TransactWriteError) -> list[bool]:
         reason is not None and reason.code == "ConditionalCheckFailed"
         for reason in error.cancellation_reasons
     ]
+
+
+class Transaction:
+    """A DynamoDB transaction whose failed conditions come back by label, not by position.
+
+    (pynamodb sends condition checks, then deletes, then puts, then updates, whatever the
+    order they were added in; the labels keep callers free of that detail.)
+    """
+
+    _KINDS = ("check", "delete", "save", "update")
+
+    def __init__(self) -> None:
+        self._ops: list[tuple[str, str, Callable[[TransactWrite], None]]] = []
+
+    def save(self, label: str, model: Model, condition: Condition | None = None) -> None:
+        self._ops.append(("save", label, lambda tx: tx.save(model, condition=condition)))
+
+    def delete(self, label: str, model: Model, condition: Condition | None = None) -> None:
+        self._ops.append(("delete", label, lambda tx: tx.delete(model, condition=condition)))
+
+    def update(
+        self,
+        label: str,
+        model: Model,
+        actions: Sequence[Action],
+        condition: Condition | None = None,
+    ) -> None:
+        self._ops.append(
+            (
+                "update",
+                label,
+                lambda tx: tx.update(
+                    model, list(actions), condition=condition, add_version_condition=False
+                ),
+            )
+        )
+
+    def commit(self) -> frozenset[str]:
+        """Write everything or nothing; the labels whose conditions failed (empty: written)."""
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                for _, _, op in self._ops:
+                    op(tx)
+        except TransactWriteError as error:
+            failed = failed_conditions(error)
+            if not any(failed):
+                raise
+            order = [label for kind in self._KINDS for k, label, _ in self._ops if k == kind]
+            return frozenset(label for label, hit in zip(order, failed, strict=False) if hit)
+        return frozenset()

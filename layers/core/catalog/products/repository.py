@@ -18,12 +18,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
-from catalog.core.dynamo import DecimalAttribute, TableName, connection, failed_conditions
+from catalog.categories.repository import count_change, missing_category
+from catalog.core.dynamo import DecimalAttribute, TableName, Transaction
 from catalog.core.errors import DuplicateSku, NotFound, VersionConflict
 from catalog.core.types import iso_millis
 from catalog.products.schemas import Product
@@ -139,6 +140,10 @@ def _to_product(item: ProductItem) -> Product:
     )
 
 
+def _absent() -> Condition:
+    return ProductItem.pk.does_not_exist()
+
+
 def _guard(sku: str, product_id: str) -> SkuGuard:
     return SkuGuard(pk=sku_key(sku), sk=SKU_SK, product_id=product_id)
 
@@ -154,53 +159,56 @@ class ProductRepository:
         return _to_product(item)
 
     def create(self, product: Product) -> None:
-        """Store a new product (version 1) and claim its SKU, or raise `DuplicateSku`."""
-        item = _to_item(product, stored_version=None)
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.save(_guard(product.sku, product.id), condition=SkuGuard.pk.does_not_exist())
-                tx.save(item, condition=ProductItem.pk.does_not_exist())
-        except TransactWriteError as error:
-            if failed_conditions(error)[:1] == [True]:
-                raise DuplicateSku(f"Another product already has the SKU {product.sku}.") from None
-            raise
+        """Store a new product (version 1), claim its SKU and count it in its category, all
+        or nothing; `DuplicateSku` or an unknown category (422) otherwise."""
+        tx = Transaction()
+        tx.save("guard", _guard(product.sku, product.id), condition=SkuGuard.pk.does_not_exist())
+        tx.save("product", _to_item(product, stored_version=None), condition=_absent())
+        count_change(product.category, "products", 1, tx, "category")
+        failed = tx.commit()
+        if "guard" in failed:
+            raise DuplicateSku(f"Another product already has the SKU {product.sku}.")
+        if "category" in failed:
+            raise missing_category(product.category)
+        if failed:
+            raise VersionConflict(product.id)
 
     def replace(self, current: Product, updated: Product) -> None:
-        """Write `updated` over `current` if nobody changed it meanwhile; move the SKU guard
-        in the same transaction when the SKU changes (case-only changes keep the guard)."""
-        item = _to_item(updated, stored_version=current.version)
-        sku_moves = sku_key(current.sku) != sku_key(updated.sku)
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                if sku_moves:
-                    tx.save(_guard(updated.sku, updated.id), condition=SkuGuard.pk.does_not_exist())
-                    tx.delete(
-                        _guard(current.sku, current.id),
-                        condition=SkuGuard.product_id == current.id,
-                    )
-                tx.save(item)
-        except TransactWriteError as error:
-            # pynamodb sends deletes before puts: [old guard, new guard, product] here.
-            failed = failed_conditions(error)
-            if sku_moves and failed[1:2] == [True]:
-                raise DuplicateSku(f"Another product already has the SKU {updated.sku}.") from None
-            if any(failed):
-                raise VersionConflict(current.id) from None
-            raise
+        """Write `updated` over `current` if nobody changed it meanwhile; in the same
+        transaction move the SKU guard when the SKU changes (case-only changes keep it) and
+        the category counts when the category changes."""
+        tx = Transaction()
+        if sku_key(current.sku) != sku_key(updated.sku):
+            tx.save(
+                "new guard", _guard(updated.sku, updated.id), condition=SkuGuard.pk.does_not_exist()
+            )
+            tx.delete(
+                "old guard",
+                _guard(current.sku, current.id),
+                condition=SkuGuard.product_id == current.id,
+            )
+        if current.category != updated.category:
+            count_change(current.category, "products", -1, tx, "old category")
+            count_change(updated.category, "products", 1, tx, "category")
+        tx.save("product", _to_item(updated, stored_version=current.version))
+        failed = tx.commit()
+        if "new guard" in failed:
+            raise DuplicateSku(f"Another product already has the SKU {updated.sku}.")
+        if "category" in failed:
+            raise missing_category(updated.category)
+        if failed:
+            raise VersionConflict(current.id)
 
     def delete(self, current: Product) -> None:
-        """Remove a product and release its SKU, if it is still the version read."""
-        item = _to_item(current, stored_version=current.version)
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.delete(item)
-                tx.delete(
-                    _guard(current.sku, current.id), condition=SkuGuard.product_id == current.id
-                )
-        except TransactWriteError as error:
-            if any(failed_conditions(error)):
-                raise VersionConflict(current.id) from None
-            raise
+        """Remove a product, release its SKU and uncount it, if it is still the version read."""
+        tx = Transaction()
+        tx.delete("product", _to_item(current, stored_version=current.version))
+        tx.delete(
+            "guard", _guard(current.sku, current.id), condition=SkuGuard.product_id == current.id
+        )
+        count_change(current.category, "products", -1, tx, "category")
+        if tx.commit():
+            raise VersionConflict(current.id)
 
     def list_newest(
         self, status: str, limit: int, after_id: str | None

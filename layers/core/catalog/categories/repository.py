@@ -1,0 +1,175 @@
+"""Categories in the products table: `pk=CATEGORY#<slug>, sk=CATEGORY`.
+
+Each category counts its products and its child categories; product writes change the
+count in the same transaction as the product, so "delete only when empty" is a single
+conditional delete, with no query over products.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from catalog.categories.schemas import Category
+from catalog.core.dynamo import TableName, Transaction
+from catalog.core.errors import Conflict, NotFound, ValidationFailed, VersionConflict
+from catalog.core.types import iso_millis
+
+CATEGORY_SK = "CATEGORY"
+ALL_CATEGORIES = "CATEGORIES"  # gsi1 partition of every category, by slug
+
+
+class CategoryIndex(GlobalSecondaryIndex["CategoryItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class CategoryItem(Model):
+    class Meta:
+        table_name = TableName("products")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute(default="category")
+    gsi1pk = UnicodeAttribute(default=ALL_CATEGORIES)
+    gsi1sk = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    name = UnicodeAttribute()
+    parent = UnicodeAttribute(null=True)
+    product_count = NumberAttribute(default=0)
+    child_count = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute()
+
+    all_categories = CategoryIndex()
+
+
+def category_key(slug: str) -> str:
+    return f"CATEGORY#{slug}"
+
+
+def category_ref(slug: str) -> CategoryItem:
+    """A key-only item, for updates and condition checks inside transactions."""
+    return CategoryItem(category_key(slug), CATEGORY_SK)
+
+
+def exists_condition() -> Condition:
+    return CategoryItem.pk.exists()
+
+
+def count_change(slug: str, field: str, delta: int, tx: Transaction, label: str) -> None:
+    """Add `delta` to a category's product or child count inside `tx` (it must exist)."""
+    attribute = CategoryItem.product_count if field == "products" else CategoryItem.child_count
+    tx.update(label, category_ref(slug), [attribute.add(delta)], condition=exists_condition())
+
+
+def missing_category(slug: str, pointer: str = "#/category") -> ValidationFailed:
+    return ValidationFailed(
+        f"There is no category {slug!r}.",
+        errors=[
+            {"in": "body", "pointer": pointer, "detail": "unknown category", "type": "unknown"}
+        ],
+    )
+
+
+def _to_item(category: Category) -> CategoryItem:
+    return CategoryItem(
+        pk=category_key(category.slug),
+        sk=CATEGORY_SK,
+        gsi1sk=category.slug,
+        slug=category.slug,
+        name=category.name,
+        parent=category.parent,
+        product_count=category.product_count,
+        child_count=category.child_count,
+        created_at=iso_millis(category.created_at),
+        updated_at=iso_millis(category.updated_at),
+        version=category.version,
+    )
+
+
+def _to_category(item: CategoryItem) -> Category:
+    return Category(
+        slug=item.slug,
+        name=item.name,
+        parent=item.parent,
+        product_count=int(item.product_count),
+        child_count=int(item.child_count),
+        created_at=datetime.fromisoformat(item.created_at),
+        updated_at=datetime.fromisoformat(item.updated_at),
+        version=int(item.version),
+    )
+
+
+class CategoryRepository:
+    def get(self, slug: str) -> Category:
+        try:
+            item = CategoryItem.get(category_key(slug), CATEGORY_SK, consistent_read=True)
+        except DoesNotExist:
+            raise NotFound(f"There is no category {slug!r}.") from None
+        return _to_category(item)
+
+    def list_all(self) -> list[Category]:
+        return [_to_category(item) for item in CategoryItem.all_categories.query(ALL_CATEGORIES)]
+
+    def create(self, category: Category) -> None:
+        tx = Transaction()
+        tx.save("category", _to_item(category), condition=CategoryItem.pk.does_not_exist())
+        if category.parent:
+            count_change(category.parent, "children", 1, tx, "parent")
+        failed = tx.commit()
+        if "category" in failed:
+            raise Conflict(f"The category {category.slug!r} exists already.")
+        if "parent" in failed:
+            raise missing_category(category.parent or "", "#/parent")
+
+    def replace(self, current: Category, updated: Category) -> None:
+        """Rename or re-parent, if nobody changed the category meanwhile (counts may have)."""
+        tx = Transaction()
+        actions = [
+            CategoryItem.name.set(updated.name),
+            CategoryItem.updated_at.set(iso_millis(updated.updated_at)),
+            CategoryItem.version.set(updated.version),
+            CategoryItem.parent.set(updated.parent)
+            if updated.parent
+            else CategoryItem.parent.remove(),
+        ]
+        tx.update(
+            "category",
+            category_ref(current.slug),
+            actions,
+            condition=CategoryItem.version == current.version,
+        )
+        if updated.parent != current.parent:
+            if current.parent:
+                count_change(current.parent, "children", -1, tx, "old parent")
+            if updated.parent:
+                count_change(updated.parent, "children", 1, tx, "new parent")
+        failed = tx.commit()
+        if "new parent" in failed:
+            raise missing_category(updated.parent or "", "#/parent")
+        if failed:
+            raise VersionConflict(current.slug)
+
+    def delete(self, current: Category) -> None:
+        """Delete an empty category (no products, no children), or raise `Conflict`."""
+        tx = Transaction()
+        tx.delete(
+            "category",
+            category_ref(current.slug),
+            condition=(CategoryItem.product_count == 0) & (CategoryItem.child_count == 0),
+        )
+        if current.parent:
+            count_change(current.parent, "children", -1, tx, "parent")
+        if tx.commit():
+            raise Conflict(f"The category {current.slug!r} still has products or subcategories.")
