@@ -23,8 +23,12 @@ RUNS = int(os.environ.get("BENCH_RUNS", "10"))
 # First request of each function: a read that touches DynamoDB.
 FIRST_REQUEST = {
     "products": ("GET", "/v1/products/01J0000000000000000000000A", "/v1/products/{id}"),
+    "categories": ("GET", "/v1/categories/kitchen", "/v1/categories/{slug}"),
     "meta": ("GET", "/v1/health", "/v1/health"),
+    "users": ("GET", "/v1/users/me", "/v1/users/me"),  # anonymous: answered before any AWS call
+    "auth": ("POST", "/v1/auth/password/forgot", "/v1/auth/password/forgot"),
 }
+BODIES = {"auth": '{"email": "nobody@example.com"}'}
 
 CHILD = r"""
 import json, resource, sys, time
@@ -44,13 +48,13 @@ print(json.dumps({"import_s": t1 - t0, "first_s": t2 - t1, "status": response["s
 """
 
 
-def event(method: str, path: str, resource: str) -> dict[str, object]:
+def event(method: str, path: str, resource: str, body: str | None) -> dict[str, object]:
     return {
         "httpMethod": method,
         "path": path,
         "resource": resource,
-        "headers": {},
-        "body": None,
+        "headers": {"Content-Type": "application/json"} if body else {},
+        "body": body,
         "isBase64Encoded": False,
         "requestContext": {"requestId": "bench", "path": path, "stage": "bench"},
     }
@@ -61,7 +65,8 @@ def main() -> int:
     from infra.local.system import LocalSystem
 
     system = LocalSystem(port=0).start()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "core")}
+    # The layer's folders, as Lambda puts them on sys.path: the catalog and the topology.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])}
     report: dict[str, dict[str, float]] = {}
     try:
         for name, (method, path, resource) in FIRST_REQUEST.items():
@@ -70,7 +75,13 @@ def main() -> int:
             for _ in range(RUNS):
                 started = time.perf_counter()
                 output = subprocess.run(
-                    [sys.executable, "-c", CHILD, json.dumps(event(method, path, resource)), code],
+                    [
+                        sys.executable,
+                        "-c",
+                        CHILD,
+                        json.dumps(event(method, path, resource, BODIES.get(name))),
+                        code,
+                    ],
                     env=env,
                     capture_output=True,
                     text=True,
