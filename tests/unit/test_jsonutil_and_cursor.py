@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -24,17 +23,6 @@ def test_numbers_with_fractions_become_decimals_never_floats() -> None:
 def test_unsafe_or_broken_json_is_a_decode_error(text: str) -> None:
     with pytest.raises(json.JSONDecodeError):
         loads_request(text)
-
-
-@pytest.fixture
-def signing_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("CURSOR_SECRET_ID", raising=False)
-    monkeypatch.setenv("CURSOR_SIGNING_KEY", "unit-test-key")
-    settings.settings.cache_clear()
-    cursor._signing_key.cache_clear()
-    yield
-    settings.settings.cache_clear()
-    cursor._signing_key.cache_clear()
 
 
 def test_a_cursor_round_trips(signing_key: None) -> None:

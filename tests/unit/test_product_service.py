@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from catalog.core import cursor, settings
 from catalog.core.auth import Forbidden, Principal
 from catalog.core.cursor import encode_cursor
 from catalog.core.errors import Conflict, DuplicateSku, InvalidCursor, NotFound
@@ -28,14 +26,8 @@ class StepClock:
 
 
 @pytest.fixture(autouse=True)
-def signing_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("CURSOR_SECRET_ID", raising=False)
-    monkeypatch.setenv("CURSOR_SIGNING_KEY", "unit-test-key")
-    settings.settings.cache_clear()
-    cursor._signing_key.cache_clear()
-    yield
-    settings.settings.cache_clear()
-    cursor._signing_key.cache_clear()
+def _signed_cursors(signing_key: None) -> None:
+    """Every test here signs cursors with the fixed key."""
 
 
 @pytest.fixture

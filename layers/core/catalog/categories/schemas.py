@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -10,9 +10,9 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
 )
 
+from catalog.core.patch import Patch
 from catalog.core.text import clean_line
 from catalog.core.types import Timestamp
 from catalog.products.schemas import Slug
@@ -32,21 +32,13 @@ class CategoryCreate(BaseModel):
     parent: Slug | None = None
 
 
-class CategoryPatch(BaseModel):
+class CategoryPatch(Patch):
     """Body of `PATCH /v1/categories/{slug}`: a new name and/or parent (null: top level)."""
 
-    model_config = ConfigDict(extra="forbid")
+    nullable: ClassVar[frozenset[str]] = frozenset({"parent"})
 
     name: CategoryName | None = None
     parent: Slug | None = None
-
-    @model_validator(mode="after")
-    def _has_changes(self) -> CategoryPatch:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
-        if "name" in self.model_fields_set and self.name is None:
-            raise ValueError("name cannot be null")
-        return self
 
 
 class Category(BaseModel):

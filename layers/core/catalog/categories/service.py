@@ -52,7 +52,7 @@ class CategoryService:
 
     def update(self, slug: str, patch: CategoryPatch) -> Category:
         current = self._store.get(slug)
-        changes = patch.model_dump(exclude_unset=True)
+        changes = patch.changes()
         if changes.get("parent") is not None:
             self._check_parent(slug, changes["parent"])
         updated = current.model_copy(

@@ -70,3 +70,22 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     if not isinstance(position, dict):
         raise invalid
     return position
+
+
+def page_cursor(listing: str, after: str) -> str:
+    """The cursor of the page after position `after` in `listing` (what it is bound to)."""
+    return encode_cursor({"q": listing, "after": after})
+
+
+def position_after(cursor: str | None, listing: str) -> str | None:
+    """The position a cursor of `listing` continues after; None without a cursor.
+
+    A cursor issued for another listing (other filters or order) is refused like a forged one.
+    """
+    if cursor is None:
+        return None
+    position = decode_cursor(cursor)
+    after = position.get("after")
+    if position.get("q") != listing or not isinstance(after, str):
+        raise InvalidCursor("This cursor belongs to another listing; start again without it.")
+    return after

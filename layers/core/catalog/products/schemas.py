@@ -14,10 +14,10 @@ from pydantic import (
     PlainSerializer,
     StrictInt,
     StringConstraints,
-    model_validator,
 )
 
 from catalog.core.currencies import ISO_4217
+from catalog.core.patch import Patch
 from catalog.core.text import clean_line, clean_multiline
 from catalog.core.types import Timestamp
 
@@ -91,7 +91,7 @@ class ProductCreate(_Strict):
     status: Status = "draft"
 
 
-class ProductPatch(_Strict):
+class ProductPatch(Patch):
     """Body of `PATCH /v1/products/{id}`: the fields to change; absent fields stay as they are."""
 
     sku: Sku | None = None
@@ -103,18 +103,6 @@ class ProductPatch(_Strict):
     tags: Tags | None = None
     stock: Stock | None = None
     status: Status | None = None
-
-    @model_validator(mode="after")
-    def _has_changes_and_no_nulls(self) -> ProductPatch:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
-        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
-        if nulls:
-            raise ValueError(f"fields cannot be null: {', '.join(nulls)}")
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class Product(BaseModel):

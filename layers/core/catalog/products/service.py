@@ -10,7 +10,7 @@ from typing import Protocol
 from ulid import ULID
 
 from catalog.core.auth import Forbidden, Principal
-from catalog.core.cursor import decode_cursor, encode_cursor
+from catalog.core.cursor import page_cursor, position_after
 from catalog.core.errors import (
     Conflict,
     InvalidCursor,
@@ -145,14 +145,9 @@ class ProductService:
 
     def list(self, limit: int, cursor: str | None) -> ProductPage:
         """Active products, newest first (filters by status arrive with catalog search)."""
-        after_id = None
-        if cursor is not None:
-            position = decode_cursor(cursor)
-            after_id = position.get("after")
-            if position.get("q") != _LIST_ACTIVE or not isinstance(after_id, str):
-                raise InvalidCursor("This cursor belongs to another listing.")
-            if not _ID.match(after_id):
-                raise InvalidCursor("The cursor is not one this API issued.")
+        after_id = position_after(cursor, _LIST_ACTIVE)
+        if after_id is not None and not _ID.match(after_id):
+            raise InvalidCursor("The cursor is not one this API issued.")
         items, more = self._store.list_newest("active", limit, after_id)
-        next_cursor = encode_cursor({"q": _LIST_ACTIVE, "after": items[-1].id}) if more else None
+        next_cursor = page_cursor(_LIST_ACTIVE, items[-1].id) if more else None
         return ProductPage(items=items, next_cursor=next_cursor)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
+from catalog.core.patch import Patch
 from catalog.core.text import clean_line
 from catalog.core.types import Timestamp
 
@@ -42,23 +43,12 @@ class ProfilePatch(BaseModel):
     name: PersonName
 
 
-class AdminUserPatch(BaseModel):
+class AdminUserPatch(Patch):
     """Body of `PATCH /v1/users/{id}` (admins): any of name, role, enabled."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: PersonName | None = None
     role: Role | None = None
     enabled: bool | None = None
-
-    @model_validator(mode="after")
-    def _has_changes_and_no_nulls(self) -> AdminUserPatch:
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
-        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
-        if nulls:
-            raise ValueError(f"fields cannot be null: {', '.join(nulls)}")
-        return self
 
 
 class UserPage(BaseModel):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from catalog.core.auth import Principal
-from catalog.core.cursor import decode_cursor, encode_cursor
-from catalog.core.errors import Conflict, InvalidCursor
+from catalog.core.cursor import page_cursor, position_after
+from catalog.core.errors import Conflict
 from catalog.users.repository import position_of
 from catalog.users.schemas import AdminUserPatch, Profile, ProfilePatch, UserPage
 
@@ -55,14 +55,9 @@ class UserService:
         return self._profiles.get(sub)
 
     def list(self, limit: int, cursor: str | None) -> UserPage:
-        after = None
-        if cursor is not None:
-            position = decode_cursor(cursor)
-            after = position.get("after")
-            if position.get("q") != _LIST or not isinstance(after, str):
-                raise InvalidCursor("This cursor belongs to another listing.")
+        after = position_after(cursor, _LIST)
         items, more = self._profiles.list_by_email(limit, after)
-        next_cursor = encode_cursor({"q": _LIST, "after": position_of(items[-1])}) if more else None
+        next_cursor = page_cursor(_LIST, position_of(items[-1])) if more else None
         return UserPage(items=items, next_cursor=next_cursor)
 
     def administer(self, sub: str, patch: AdminUserPatch, by: Principal) -> Profile:
@@ -75,9 +70,7 @@ class UserService:
             self._directory.set_role(profile.id, patch.role)
         if patch.enabled is not None and patch.enabled != profile.enabled:
             self._directory.set_enabled(profile.id, patch.enabled)
-        updated = profile.model_copy(
-            update={**patch.model_dump(exclude_unset=True), "updated_at": self._clock()}
-        )
+        updated = profile.model_copy(update={**patch.changes(), "updated_at": self._clock()})
         self._profiles.save(updated)
         return updated
 
