@@ -89,6 +89,10 @@ class Transaction:
             )
         )
 
+    @property
+    def size(self) -> int:
+        return len(self._ops)
+
     def commit(self) -> frozenset[str]:
         """Write everything or nothing; the labels whose conditions failed (empty: written)."""
         try:

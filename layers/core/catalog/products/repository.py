@@ -8,7 +8,10 @@ errors become domain errors here and nowhere else.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -140,6 +143,36 @@ def _to_product(item: ProductItem) -> Product:
     )
 
 
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
+
+
+@dataclass(frozen=True)
+class Change:
+    """One product write: create (no `before`), replace, or delete (no `after`)."""
+
+    before: Product | None
+    after: Product | None
+
+
+class TooManyItems(Exception):
+    """The changes need more items than one DynamoDB transaction takes."""
+
+    def __init__(self, items: int) -> None:
+        super().__init__(f"{items} items")
+        self.items = items
+
+
+def _product_id(change: Change) -> str:
+    product = change.after or change.before
+    assert product is not None
+    return product.id
+
+
+def _raise_first(errors: dict[int, Exception]) -> None:
+    if errors:
+        raise errors[min(errors)]
+
+
 def _absent() -> Condition:
     return ProductItem.pk.does_not_exist()
 
@@ -161,54 +194,70 @@ class ProductRepository:
     def create(self, product: Product) -> None:
         """Store a new product (version 1), claim its SKU and count it in its category, all
         or nothing; `DuplicateSku` or an unknown category (422) otherwise."""
-        tx = Transaction()
-        tx.save("guard", _guard(product.sku, product.id), condition=SkuGuard.pk.does_not_exist())
-        tx.save("product", _to_item(product, stored_version=None), condition=_absent())
-        count_change(product.category, "products", 1, tx, "category")
-        failed = tx.commit()
-        if "guard" in failed:
-            raise DuplicateSku(f"Another product already has the SKU {product.sku}.")
-        if "category" in failed:
-            raise missing_category(product.category)
-        if failed:
-            raise VersionConflict(product.id)
+        _raise_first(self.write_all([Change(None, product)]))
 
     def replace(self, current: Product, updated: Product) -> None:
-        """Write `updated` over `current` if nobody changed it meanwhile; in the same
-        transaction move the SKU guard when the SKU changes (case-only changes keep it) and
-        the category counts when the category changes."""
-        tx = Transaction()
-        if sku_key(current.sku) != sku_key(updated.sku):
-            tx.save(
-                "new guard", _guard(updated.sku, updated.id), condition=SkuGuard.pk.does_not_exist()
-            )
-            tx.delete(
-                "old guard",
-                _guard(current.sku, current.id),
-                condition=SkuGuard.product_id == current.id,
-            )
-        if current.category != updated.category:
-            count_change(current.category, "products", -1, tx, "old category")
-            count_change(updated.category, "products", 1, tx, "category")
-        tx.save("product", _to_item(updated, stored_version=current.version))
-        failed = tx.commit()
-        if "new guard" in failed:
-            raise DuplicateSku(f"Another product already has the SKU {updated.sku}.")
-        if "category" in failed:
-            raise missing_category(updated.category)
-        if failed:
-            raise VersionConflict(current.id)
+        """Write `updated` over `current` if nobody changed it meanwhile (else
+        `VersionConflict`); move the SKU guard and the category counts along."""
+        _raise_first(self.write_all([Change(current, updated)]))
 
     def delete(self, current: Product) -> None:
         """Remove a product, release its SKU and uncount it, if it is still the version read."""
+        _raise_first(self.write_all([Change(current, None)]))
+
+    def write_all(self, changes: Sequence[Change]) -> dict[int, Exception]:
+        """Apply every change in one DynamoDB transaction, or none.
+
+        Returns, per change index, why it could not be applied (empty: all written). A new
+        SKU claims its guard item; a changed or deleted one releases it (case-only changes
+        keep it); category counts move by their net change, so categories that gain products
+        must exist. The caller makes sure no item is touched twice.
+        """
         tx = Transaction()
-        tx.delete("product", _to_item(current, stored_version=current.version))
-        tx.delete(
-            "guard", _guard(current.sku, current.id), condition=SkuGuard.product_id == current.id
-        )
-        count_change(current.category, "products", -1, tx, "category")
-        if tx.commit():
-            raise VersionConflict(current.id)
+        deltas: Counter[str] = Counter()
+        gaining: dict[str, list[int]] = {}
+        for index, change in enumerate(changes):
+            before, after = change.before, change.after
+            moves_sku = before is None or after is None or sku_key(before.sku) != sku_key(after.sku)
+            if after is not None and moves_sku:
+                guard = _guard(after.sku, after.id)
+                tx.save(f"{index}:new guard", guard, condition=SkuGuard.pk.does_not_exist())
+            if before is not None and moves_sku:
+                guard = _guard(before.sku, before.id)
+                tx.delete(f"{index}:old guard", guard, condition=SkuGuard.product_id == before.id)
+            if after is None:
+                assert before is not None
+                tx.delete(f"{index}:product", _to_item(before, stored_version=before.version))
+            elif before is None:
+                tx.save(f"{index}:product", _to_item(after, None), condition=_absent())
+            else:
+                tx.save(f"{index}:product", _to_item(after, stored_version=before.version))
+            if before is not None:
+                deltas[before.category] -= 1
+            if after is not None:
+                deltas[after.category] += 1
+                gaining.setdefault(after.category, []).append(index)
+        for slug, delta in sorted(deltas.items()):
+            if delta:
+                count_change(slug, "products", delta, tx, f"category:{slug}")
+        if tx.size > MAX_TRANSACTION_ITEMS:
+            raise TooManyItems(tx.size)
+        errors: dict[int, Exception] = {}
+        for label in sorted(tx.commit()):
+            if label.startswith("category:"):
+                slug = label.removeprefix("category:")
+                for index in gaining.get(slug, []):
+                    errors.setdefault(index, missing_category(slug))
+                continue
+            position, what = label.split(":", 1)
+            index = int(position)
+            change = changes[index]
+            if what == "new guard" and change.after is not None:
+                sku = change.after.sku
+                errors[index] = DuplicateSku(f"Another product already has the SKU {sku}.")
+            else:
+                errors.setdefault(index, VersionConflict(_product_id(change)))
+        return errors
 
     def list_newest(
         self, status: str, limit: int, after_id: str | None
