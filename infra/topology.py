@@ -196,6 +196,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/openapi.json", "meta", PUBLIC),
     Route("GET", "/v1/products", "products", PUBLIC),
     Route("POST", "/v1/products", "products", WRITERS),
+    Route("POST", "/v1/products/batch", "products", WRITERS),
     Route("GET", "/v1/products/{id}", "products", PUBLIC),
     Route("PATCH", "/v1/products/{id}", "products", OWNERS),
     Route("DELETE", "/v1/products/{id}", "products", OWNERS),

@@ -14,13 +14,23 @@ from catalog.core.idempotency import idempotency_key, run_once
 from catalog.core.jsonutil import dumps
 from catalog.core.observability import metrics
 from catalog.core.openapi import problems, returns
+from catalog.products.batch import BatchService
 from catalog.products.repository import ProductRepository
-from catalog.products.schemas import Product, ProductCreate, ProductPage, ProductPatch
+from catalog.products.schemas import (
+    BatchRequest,
+    BatchResponse,
+    Product,
+    ProductCreate,
+    ProductPage,
+    ProductPatch,
+)
 from catalog.products.service import ProductService
 from infra.topology import routes_of
 
 app = make_resolver()
-service = ProductService(ProductRepository())
+repository = ProductRepository()
+service = ProductService(repository)
+batches = BatchService(service, repository)
 TAGS = ["products"]
 # Anonymous reads of active products may be cached by a CDN or browser for a short while;
 # signed-in responses are never stored (see catalog.core.http).
@@ -90,6 +100,40 @@ def create_product(body: Annotated[ProductCreate, Body()]) -> Response[str]:
     payload = body.model_dump(mode="json")
     return run_once(
         app, operation="POST /v1/products", key=key, user=by.sub, payload=payload, run=create
+    )
+
+
+@app.post(
+    "/v1/products/batch",
+    tags=TAGS,
+    responses={
+        **returns(200, BatchResponse, "One result per operation, in order"),
+        **problems(400, 401, 403, 409, 413, 415, 422),
+    },
+)
+def batch(body: Annotated[BatchRequest, Body()]) -> Response[str]:
+    """Up to 100 creates, updates and deletes; with `atomic: true` all or none apply.
+
+    Honours `Idempotency-Key` like `POST /v1/products`.
+    """
+    by = signed_in(app)
+
+    def run() -> Response[str]:
+        outcome = batches.run(body, by)
+        for result in outcome.results:
+            if result.status < 300:
+                name = {201: "ProductCreated", 200: "ProductUpdated", 204: "ProductDeleted"}
+                metrics.add_metric(name=name[result.status], unit=MetricUnit.Count, value=1)
+        return Response(
+            status_code=200, content_type=JSON, body=dumps(outcome.model_dump(mode="json"))
+        )
+
+    key = idempotency_key(app)
+    if key is None:
+        return run()
+    payload = body.model_dump(mode="json")
+    return run_once(
+        app, operation="POST /v1/products/batch", key=key, user=by.sub, payload=payload, run=run
     )
 
 

@@ -111,6 +111,13 @@ class ValidationFailed(CatalogError):
         super().__init__(detail, errors=errors)
 
 
+class NotApplied(CatalogError):
+    """424: in an all-or-nothing request, this part was fine but another part failed."""
+
+    status = 424
+    slug = "not-applied"
+
+
 class InternalError(CatalogError):
     status = 500
     slug = "internal-error"
@@ -141,6 +148,7 @@ PROBLEM_TYPES: tuple[type[CatalogError], ...] = (
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
+    NotApplied,
     InternalError,
     ServiceUnavailable,
 )

@@ -133,3 +133,60 @@ class ProductPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
+
+
+MAX_BATCH = 100
+
+
+class CreateOperation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    op: Literal["create"]
+    product: ProductCreate
+
+
+class UpdateOperation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    op: Literal["update"]
+    id: str
+    changes: ProductPatch
+    if_match: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Apply only to this version (as If-Match does)."
+    )
+
+
+class DeleteOperation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    op: Literal["delete"]
+    id: str
+    if_match: Annotated[int, Field(ge=1)] | None = None
+
+
+Operation = Annotated[
+    CreateOperation | UpdateOperation | DeleteOperation, Field(discriminator="op")
+]
+
+
+class BatchRequest(BaseModel):
+    """Body of `POST /v1/products/batch`. Each operation is checked on its own, so one bad
+    operation does not hide the others' results."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    atomic: bool = Field(False, description="All operations succeed, or none is applied.")
+    operations: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class BatchResult(BaseModel):
+    index: int
+    status: int
+    product: Product | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchResponse(BaseModel):
+    atomic: bool
+    applied: int
+    results: list[BatchResult]

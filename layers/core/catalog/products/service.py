@@ -68,9 +68,10 @@ class ProductService:
         self._store = store
         self._clock = clock
 
-    def create(self, data: ProductCreate, by: Principal) -> Product:
+    def new_product(self, data: ProductCreate, by: Principal) -> Product:
+        """The product `data` describes, owned by `by`, not yet stored."""
         now = self._clock()
-        product = Product(
+        return Product(
             id=str(ULID.from_datetime(now)),
             owner=by.sub,
             created_at=now,
@@ -78,6 +79,19 @@ class ProductService:
             version=1,
             **data.model_dump(),
         )
+
+    def changed(self, current: Product, patch: ProductPatch) -> Product:
+        """`current` with `patch` applied, as its next version, not yet stored."""
+        return current.model_copy(
+            update={
+                **patch.changes(),
+                "updated_at": max(self._clock(), current.updated_at),
+                "version": current.version + 1,
+            }
+        )
+
+    def create(self, data: ProductCreate, by: Principal) -> Product:
+        product = self.new_product(data, by)
         self._store.create(product)
         return product
 
@@ -91,10 +105,14 @@ class ProductService:
             raise NotFound(f"No product has the id {product_id}.")
         return product
 
-    def _get_for_change(self, product_id: str, by: Principal) -> Product:
+    def get_for_change(
+        self, product_id: str, by: Principal, if_match: frozenset[int] | None = None
+    ) -> Product:
+        """The product, if `by` may change it and it is at one of the `if_match` versions."""
         product = self.get(product_id, by)
         if not _may_change(product, by):
             raise Forbidden("Only the product's owner or an admin may change it.")
+        _check_precondition(product, if_match)
         return product
 
     def update(
@@ -109,15 +127,8 @@ class ProductService:
         Without it, a concurrent change is re-read and the patch applied again."""
         attempts = 1 if if_match is not None else MAX_WRITE_ATTEMPTS
         for _ in range(attempts):
-            current = self._get_for_change(product_id, by)
-            _check_precondition(current, if_match)
-            updated = current.model_copy(
-                update={
-                    **patch.changes(),
-                    "updated_at": max(self._clock(), current.updated_at),
-                    "version": current.version + 1,
-                }
-            )
+            current = self.get_for_change(product_id, by, if_match)
+            updated = self.changed(current, patch)
             try:
                 self._store.replace(current, updated)
             except VersionConflict:
@@ -132,8 +143,7 @@ class ProductService:
     ) -> None:
         attempts = 1 if if_match is not None else MAX_WRITE_ATTEMPTS
         for _ in range(attempts):
-            current = self._get_for_change(product_id, by)
-            _check_precondition(current, if_match)
+            current = self.get_for_change(product_id, by, if_match)
             try:
                 self._store.delete(current)
             except VersionConflict:
