@@ -50,5 +50,6 @@ def test_the_readme_tour_runs_and_shows_each_outcome(local_system: Any) -> None:
         'ETag: "1"',
         "HTTP/1.1 304 Not Modified",
         "urn:catalog:problem:precondition-failed",
+        '"atomic":true,"applied":2',
     ):
         assert expected in out, f"{expected!r} missing from the tour's output"
