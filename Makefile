@@ -11,6 +11,9 @@ PY := $(VENV)/bin/python
 STAGE ?= dev
 
 export UV_PYTHON_DOWNLOADS := never
+# Compile site-packages once at install: imports then never recompile, even where the
+# environment sets PYTHONDONTWRITEBYTECODE (this machine does).
+export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_DEPRECATED := quiet

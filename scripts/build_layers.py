@@ -160,6 +160,50 @@ def copy_catalog() -> None:
         shutil.copy2(ROOT / "infra" / name, SITE / "infra" / name)
 
 
+def _runtime_python() -> str | None:
+    """An interpreter of the runtime's version that actually runs (pyenv shims may not)."""
+    version = PLATFORM[1]
+    candidates = [shutil.which(f"python{version}")]
+    candidates += sorted(
+        str(p) for p in Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}")
+    )
+    candidates += [f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def compile_bytecode() -> None:
+    """Ship bytecode for the runtime's Python: /opt is read-only in Lambda, so without it
+    every cold start compiles every imported module again (measured: about half the
+    import time of a function). Needs a python3.12 here; otherwise says so and goes on."""
+    interpreter = _runtime_python()
+    if interpreter is None:
+        print(f"core layer: no python{PLATFORM[1]} found; shipping sources without bytecode")
+        return
+    subprocess.run(
+        [
+            interpreter,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            str(SITE),
+        ],
+        check=True,
+    )
+
+
 def size_mb(folder: Path) -> float:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1024 / 1024
 
@@ -183,6 +227,7 @@ def build() -> None:
         pins = [line for line in wanted.splitlines() if not line.startswith("#")]
         print("core layer: installed " + ", ".join(pins))
     copy_catalog()
+    compile_bytecode()
     size = size_mb(SITE)
     print(f"core layer: {LAYER.relative_to(ROOT)} is {size:.1f} MB unzipped")
     if size > LAYER_LIMIT_MB:
