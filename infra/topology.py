@@ -146,6 +146,8 @@ TABLES: dict[str, Table] = {
             # Products by status, newest first: gsi1pk is STATUS#<status> on product items
             # only (a sparse index: SKU guards are not in it), gsi1sk the time-sortable id.
             Index("gsi1", partition_key="gsi1pk", sort_key="gsi1sk"),
+            # Products of one category and status, by creation: CAT#<category>#<status>.
+            Index("gsi2", partition_key="gsi2pk", sort_key="gsi2sk"),
         ),
         stream="NEW_AND_OLD_IMAGES",
     ),

@@ -53,11 +53,23 @@ class InMemoryProductStore:
             del self.products[current.id]
             del self.skus[current.sku.upper()]
 
-    def list_newest(
-        self, status: str, limit: int, after_id: str | None
+    def list_by_creation(
+        self,
+        status: str,
+        category: str | None,
+        newest_first: bool,
+        limit: int,
+        after_id: str | None,
     ) -> tuple[list[Product], bool]:
-        ids = sorted((i for i, p in self.products.items() if p.status == status), reverse=True)
+        ids = sorted(
+            (
+                i
+                for i, p in self.products.items()
+                if p.status == status and category in (None, p.category)
+            ),
+            reverse=newest_first,
+        )
         if after_id is not None:
-            ids = [i for i in ids if i < after_id]
+            ids = [i for i in ids if (i < after_id if newest_first else i > after_id)]
         page = [self.products[i] for i in ids[: limit + 1]]
         return page[:limit], len(page) > limit

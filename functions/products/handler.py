@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -17,12 +17,15 @@ from catalog.core.openapi import problems, returns
 from catalog.products.batch import BatchService
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import (
+    SLUG_PATTERN,
     BatchRequest,
     BatchResponse,
     Product,
     ProductCreate,
     ProductPage,
     ProductPatch,
+    ProductQuery,
+    Status,
 )
 from catalog.products.service import ProductService
 from infra.topology import routes_of
@@ -56,19 +59,28 @@ def _if_match() -> frozenset[int] | None:
 @app.get(
     "/v1/products",
     tags=TAGS,
-    responses={**returns(200, ProductPage, "A page of products"), **problems(400, 422)},
+    responses={**returns(200, ProductPage, "A page of products"), **problems(400, 403, 422)},
 )
 def list_products(
+    status: Annotated[Status, Query(description="active (default); others: admins")] = "active",
+    category: Annotated[
+        str | None, Query(pattern=SLUG_PATTERN, max_length=64, description="A category slug")
+    ] = None,
+    sort: Annotated[
+        Literal["created_at", "-created_at"], Query(description="Creation order; - = newest first")
+    ] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
     cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
 ) -> Response[str]:
-    """List active products, newest first."""
-    page = service.list(limit, cursor)
+    """List products of one status (and category) in creation order, a page at a time."""
+    query = ProductQuery(status=status, category=category, sort=sort, limit=limit, cursor=cursor)
+    page = service.list(query, caller(app))
+    public = status == "active"
     return Response(
         status_code=200,
         content_type=JSON,
         body=dumps(page.model_dump(mode="json")),
-        headers={"Cache-Control": PUBLIC_LIST_CACHE},
+        headers={"Cache-Control": PUBLIC_LIST_CACHE} if public else {},
     )
 
 

@@ -268,3 +268,45 @@ def test_openapi_document_describes_the_products_routes(api: Api) -> None:
     assert document["openapi"].startswith("3.")
     assert set(document["paths"]["/v1/products/{id}"]) == {"get", "patch", "delete"}
     assert set(document["paths"]["/v1/products"]) == {"get", "post"}
+
+
+def test_listing_filters_by_category_and_orders_by_creation(api: Api, anonymous: Api) -> None:
+    firsts = [create(api, category="lighting")["id"] for _ in range(3)]
+    oldest_first = anonymous.get(
+        "/v1/products", params={"category": "lighting", "sort": "created_at", "limit": 100}
+    ).json()["items"]
+    ids = [p["id"] for p in oldest_first]
+    assert all(p["category"] == "lighting" for p in oldest_first)
+    assert ids == sorted(ids)
+    assert ids[-3:] == firsts
+
+
+def test_a_cursor_does_not_continue_another_listing(api: Api, anonymous: Api) -> None:
+    for _ in range(2):
+        create(api, category="lighting")
+    cursor = anonymous.get("/v1/products", params={"category": "lighting", "limit": 1}).json()[
+        "next_cursor"
+    ]
+    for other in ({"category": "kitchen"}, {"category": "lighting", "sort": "created_at"}, {}):
+        response = anonymous.get("/v1/products", params={**other, "limit": 1, "cursor": cursor})
+        assert_problem(response, 400, "invalid-cursor")
+
+
+def test_only_admins_list_drafts(api: Api, anonymous: Api, local_system: Any) -> None:
+    from tests.users import demo_user
+
+    draft = create(api, status="draft")
+    assert_problem(anonymous.get("/v1/products", params={"status": "draft"}), 403, "forbidden")
+    assert_problem(api.get("/v1/products", params={"status": "draft"}), 403, "forbidden")
+    admin = api.as_user(demo_user(local_system.url, "admin"))
+    listed = admin.get("/v1/products", params={"status": "draft", "limit": 100}).json()
+    assert all(p["status"] == "draft" for p in listed["items"])
+    assert listed["items"][0]["id"] == draft["id"]  # newest first
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"sort": "price"}, {"status": "sold"}, {"category": "Not A Slug"}, {"category": "x" * 65}],
+)
+def test_unknown_filters_and_orders_are_422(anonymous: Api, params: dict[str, str]) -> None:
+    assert_problem(anonymous.get("/v1/products", params=params), 422, "validation-error")

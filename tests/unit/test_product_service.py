@@ -10,7 +10,7 @@ import pytest
 from catalog.core.auth import Forbidden, Principal
 from catalog.core.cursor import encode_cursor
 from catalog.core.errors import Conflict, DuplicateSku, InvalidCursor, NotFound
-from catalog.products.schemas import ProductCreate, ProductPatch
+from catalog.products.schemas import ProductCreate, ProductPatch, ProductQuery
 from catalog.products.service import ProductService
 from tests.conftest import product_payload
 from tests.fakes import InMemoryProductStore
@@ -103,19 +103,19 @@ def test_a_malformed_id_is_not_found_without_touching_the_store(
 def test_listing_pages_newest_first_without_gaps_or_repeats(service: ProductService) -> None:
     ids = [create(service) for _ in range(7)]
     seen: list[str] = []
-    page = service.list(limit=3, cursor=None)
+    page = service.list(ProductQuery(limit=3), None)
     while True:
         seen += [p.id for p in page.items]
         if page.next_cursor is None:
             break
-        page = service.list(limit=3, cursor=page.next_cursor)
+        page = service.list(ProductQuery(limit=3, cursor=page.next_cursor), None)
     assert seen == list(reversed(ids))
 
 
 def test_a_cursor_from_another_listing_is_refused(service: ProductService) -> None:
     foreign = encode_cursor({"q": "categories", "after": "01J0000000000000000000000A"})
     with pytest.raises(InvalidCursor):
-        service.list(limit=3, cursor=foreign)
+        service.list(ProductQuery(limit=3, cursor=foreign), None)
 
 
 def test_the_creator_owns_the_product(service: ProductService) -> None:
@@ -153,4 +153,25 @@ def test_listing_shows_only_active_products(service: ProductService) -> None:
     active = create(service)
     create(service, status="draft")
     create(service, status="archived")
-    assert [p.id for p in service.list(limit=10, cursor=None).items] == [active]
+    assert [p.id for p in service.list(ProductQuery(limit=10), None).items] == [active]
+
+
+def test_filters_and_order_select_the_listing_and_bind_its_cursor(service: ProductService) -> None:
+    kitchen = [create(service, category="kitchen") for _ in range(3)]
+    create(service, category="garden")
+    query = ProductQuery(category="kitchen", sort="created_at", limit=2)
+    page = service.list(query, None)
+    assert [p.id for p in page.items] == kitchen[:2]
+    rest = service.list(query.model_copy(update={"cursor": page.next_cursor}), None)
+    assert [p.id for p in rest.items] == kitchen[2:]
+    for other in ({"sort": "-created_at"}, {"category": "garden"}, {"status": "draft"}):
+        with pytest.raises(InvalidCursor):
+            service.list(query.model_copy(update={**other, "cursor": page.next_cursor}), ADMIN)
+
+
+def test_only_admins_list_products_that_are_not_active(service: ProductService) -> None:
+    draft = create(service, status="draft")
+    for who in (None, VIEWER, EDITOR):
+        with pytest.raises(Forbidden):
+            service.list(ProductQuery(status="draft"), who)
+    assert [p.id for p in service.list(ProductQuery(status="draft"), ADMIN).items] == [draft]

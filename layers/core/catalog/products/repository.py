@@ -37,8 +37,13 @@ SKU_SK = "SKU"
 
 
 def status_partition(status: str) -> str:
-    """The gsi1 partition holding the products of one status, newest first."""
+    """The gsi1 partition holding the products of one status, by creation."""
     return f"STATUS#{status}"
+
+
+def category_partition(category: str, status: str) -> str:
+    """The gsi2 partition holding the products of one category and status, by creation."""
+    return f"CAT#{category}#{status}"
 
 
 class ByStatusIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
@@ -50,6 +55,15 @@ class ByStatusIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-unt
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
+class ByCategoryIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class ProductItem(Model):
     class Meta:
         table_name = TableName("products")
@@ -59,6 +73,8 @@ class ProductItem(Model):
     kind = UnicodeAttribute(default="product")
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
     id = UnicodeAttribute()
     sku = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -75,6 +91,7 @@ class ProductItem(Model):
     version = VersionAttribute()
 
     by_status = ByStatusIndex()
+    by_category = ByCategoryIndex()
 
 
 class SkuGuard(Model):
@@ -105,6 +122,8 @@ def _to_item(product: Product, stored_version: int | None) -> ProductItem:
         sk=PRODUCT_SK,
         gsi1pk=status_partition(product.status),
         gsi1sk=product.id,
+        gsi2pk=category_partition(product.category, product.status),
+        gsi2sk=product.id,
         id=product.id,
         sku=product.sku,
         name=product.name,
@@ -259,25 +278,35 @@ class ProductRepository:
                 errors.setdefault(index, VersionConflict(_product_id(change)))
         return errors
 
-    def list_newest(
-        self, status: str, limit: int, after_id: str | None
+    def list_by_creation(
+        self,
+        status: str,
+        category: str | None,
+        newest_first: bool,
+        limit: int,
+        after_id: str | None,
     ) -> tuple[list[Product], bool]:
-        """Up to `limit` products of `status`, newest first, after `after_id`; and whether
-        more follow.
-
-        Reads `limit + 1` items so the last page says so (at most 1 extra item per page).
+        """Up to `limit` products of `status` (and `category`) in creation order, after
+        `after_id`; and whether more follow. One Query on a designed index: it reads
+        `limit + 1` items so the last page knows it is last (1.05 reads per item at 20).
         """
+        if category is None:
+            index: Any = ProductItem.by_status
+            names, partition = ("gsi1pk", "gsi1sk"), status_partition(status)
+        else:
+            index = ProductItem.by_category
+            names, partition = ("gsi2pk", "gsi2sk"), category_partition(category, status)
         start: dict[str, Any] | None = None
         if after_id is not None:
             start = {
                 "pk": {"S": product_key(after_id)},
                 "sk": {"S": PRODUCT_SK},
-                "gsi1pk": {"S": status_partition(status)},
-                "gsi1sk": {"S": after_id},
+                names[0]: {"S": partition},
+                names[1]: {"S": after_id},
             }
-        results = ProductItem.by_status.query(
-            status_partition(status),
-            scan_index_forward=False,
+        results = index.query(
+            partition,
+            scan_index_forward=not newest_first,
             limit=limit + 1,
             last_evaluated_key=start,
         )

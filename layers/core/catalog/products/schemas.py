@@ -126,6 +126,20 @@ class Product(BaseModel):
     version: int
 
 
+class ProductQuery(BaseModel):
+    """What `GET /v1/products` asks for (more filters and sorts come with catalog search)."""
+
+    status: Status = "active"
+    category: str | None = None
+    sort: Literal["created_at", "-created_at"] = "-created_at"
+    limit: int = 20
+    cursor: str | None = None
+
+    def listing(self) -> str:
+        """What a cursor of this query is bound to: every filter and the order."""
+        return f"products|status={self.status}|category={self.category or '*'}|sort={self.sort}"
+
+
 class ProductPage(BaseModel):
     """One page of `GET /v1/products`."""
 

@@ -24,11 +24,11 @@ from catalog.products.schemas import (
     ProductCreate,
     ProductPage,
     ProductPatch,
+    ProductQuery,
 )
 
 MAX_WRITE_ATTEMPTS = 3  # re-reads when a concurrent writer got there first
 _ID = re.compile(PRODUCT_ID_PATTERN)
-_LIST_ACTIVE = "products:active:newest"  # what a listing cursor is bound to
 
 
 class ProductStore(Protocol):
@@ -38,8 +38,13 @@ class ProductStore(Protocol):
     def create(self, product: Product) -> None: ...
     def replace(self, current: Product, updated: Product) -> None: ...
     def delete(self, current: Product) -> None: ...
-    def list_newest(
-        self, status: str, limit: int, after_id: str | None
+    def list_by_creation(
+        self,
+        status: str,
+        category: str | None,
+        newest_first: bool,
+        limit: int,
+        after_id: str | None,
     ) -> tuple[list[Product], bool]: ...
 
 
@@ -153,11 +158,20 @@ class ProductService:
             raise _changed_meanwhile()
         raise Conflict("The product kept changing while being deleted; try again.")
 
-    def list(self, limit: int, cursor: str | None) -> ProductPage:
-        """Active products, newest first (filters by status arrive with catalog search)."""
-        after_id = position_after(cursor, _LIST_ACTIVE)
+    def list(self, query: ProductQuery, by: Principal | None) -> ProductPage:
+        """Products of one status (and category) in creation order, one page at a time.
+
+        Listing drafts or archived products is for admins (editors read their own drafts
+        one by one); a cursor only continues the listing that issued it.
+        """
+        if query.status != "active" and not (by is not None and by.is_admin):
+            raise Forbidden("Only admins list products that are not active.")
+        listing = query.listing()
+        after_id = position_after(query.cursor, listing)
         if after_id is not None and not _ID.match(after_id):
             raise InvalidCursor("The cursor is not one this API issued.")
-        items, more = self._store.list_newest("active", limit, after_id)
-        next_cursor = page_cursor(_LIST_ACTIVE, items[-1].id) if more else None
+        items, more = self._store.list_by_creation(
+            query.status, query.category, query.sort == "-created_at", query.limit, after_id
+        )
+        next_cursor = page_cursor(listing, items[-1].id) if more else None
         return ProductPage(items=items, next_cursor=next_cursor)
