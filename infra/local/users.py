@@ -6,6 +6,7 @@ import json
 import os
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 
@@ -50,10 +51,11 @@ def login(base_url: str, email: str, password: str) -> str:
 def create_demo_users(
     base_url: str, aws_url: str, region: str, refs: topology.UserPoolRefs
 ) -> list[DemoUser]:
-    """Register each demo user through the API, then give it its role.
+    """Register each demo user through the API (each starts as a viewer), then give roles.
 
-    Promotion uses the Cognito admin API directly (an operator's job, like the first admin
-    of a real deployment), then the admin promotes nobody else: profiles follow via the API.
+    The first admin is made as an operator would make one in a real deployment: with the
+    Cognito admin API, outside ours. That admin then promotes itself and the editor through
+    `PATCH /v1/users/{id}`, which keeps the profiles' roles in step with the groups.
     """
     password = demo_password()
     cognito = boto3.session.Session(region_name=region).client("cognito-idp", endpoint_url=aws_url)
@@ -64,7 +66,6 @@ def create_demo_users(
             {"email": email, "password": password, "name": role.title()},
         )
         users.append(DemoUser(role, email, password))
-    # The first admin is made by an operator, outside the API (nobody could grant it).
     admin_sub = _sub_of(cognito, refs.pool_id, DEMO_USERS["admin"])
     cognito.admin_add_user_to_group(UserPoolId=refs.pool_id, Username=admin_sub, GroupName="admin")
     admin_token = login(base_url, DEMO_USERS["admin"], password)
@@ -74,8 +75,8 @@ def create_demo_users(
     return users
 
 
-def _sub_of(cognito: object, pool_id: str, email: str) -> str:
-    user = cognito.admin_get_user(UserPoolId=pool_id, Username=email)  # type: ignore[attr-defined]
+def _sub_of(cognito: Any, pool_id: str, email: str) -> str:
+    user = cognito.admin_get_user(UserPoolId=pool_id, Username=email)
     attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
     return str(attributes["sub"])
 
