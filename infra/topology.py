@@ -148,6 +148,10 @@ TABLES: dict[str, Table] = {
             Index("gsi1", partition_key="gsi1pk", sort_key="gsi1sk"),
             # Products of one category and status, by creation: CAT#<category>#<status>.
             Index("gsi2", partition_key="gsi2pk", sort_key="gsi2sk"),
+            # The same two partitions ordered by price (sort key <cents, 10 digits>#<id>),
+            # so price order and price ranges are key conditions, not filters.
+            Index("gsi3", partition_key="gsi1pk", sort_key="gsi3sk"),
+            Index("gsi4", partition_key="gsi2pk", sort_key="gsi3sk"),
         ),
         stream="NEW_AND_OLD_IMAGES",
     ),

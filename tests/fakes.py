@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from catalog.core.errors import DuplicateSku, NotFound, VersionConflict
+from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
+from catalog.products.listing import POSITION, ListingPlan, position_of
 from catalog.products.schemas import Product
 
 
@@ -53,23 +54,26 @@ class InMemoryProductStore:
             del self.products[current.id]
             del self.skus[current.sku.upper()]
 
-    def list_by_creation(
-        self,
-        status: str,
-        category: str | None,
-        newest_first: bool,
-        limit: int,
-        after_id: str | None,
-    ) -> tuple[list[Product], bool]:
-        ids = sorted(
-            (
-                i
-                for i, p in self.products.items()
-                if p.status == status and category in (None, p.category)
-            ),
-            reverse=newest_first,
-        )
-        if after_id is not None:
-            ids = [i for i in ids if (i < after_id if newest_first else i > after_id)]
-        page = [self.products[i] for i in ids[: limit + 1]]
-        return page[:limit], len(page) > limit
+    def list_page(self, plan: ListingPlan) -> tuple[list[Product], str | None]:
+        if plan.after is not None and not POSITION[plan.order].match(plan.after):
+            raise InvalidCursor("The cursor is not one this API issued.")
+        chosen = [
+            p
+            for p in self.products.values()
+            if p.status == plan.status
+            and plan.category in (None, p.category)
+            and (plan.min_price is None or p.price >= plan.min_price)
+            and (plan.max_price is None or p.price <= plan.max_price)
+        ]
+        ordered = sorted(chosen, key=lambda p: position_of(p, plan.order), reverse=plan.descending)
+        if plan.after is not None:
+            after = plan.after
+
+            def beyond(product: Product) -> bool:
+                position = position_of(product, plan.order)
+                return position < after if plan.descending else position > after
+
+            ordered = [p for p in ordered if beyond(p)]
+        page = ordered[: plan.limit]
+        more = len(ordered) > plan.limit
+        return page, position_of(page[-1], plan.order) if more else None

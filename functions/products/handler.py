@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from decimal import Decimal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -17,6 +18,7 @@ from catalog.core.openapi import problems, returns
 from catalog.products.batch import BatchService
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import (
+    MAX_PRICE,
     SLUG_PATTERN,
     BatchRequest,
     BatchResponse,
@@ -25,6 +27,7 @@ from catalog.products.schemas import (
     ProductPage,
     ProductPatch,
     ProductQuery,
+    Sort,
     Status,
 )
 from catalog.products.service import ProductService
@@ -66,14 +69,28 @@ def list_products(
     category: Annotated[
         str | None, Query(pattern=SLUG_PATTERN, max_length=64, description="A category slug")
     ] = None,
-    sort: Annotated[
-        Literal["created_at", "-created_at"], Query(description="Creation order; - = newest first")
-    ] = "-created_at",
+    sort: Annotated[Sort, Query(description="created_at or price; a leading - reverses")] = (
+        "-created_at"
+    ),
+    min_price: Annotated[
+        Decimal | None, Query(ge=0, le=MAX_PRICE, decimal_places=2, description="With sort=price")
+    ] = None,
+    max_price: Annotated[
+        Decimal | None, Query(ge=0, le=MAX_PRICE, decimal_places=2, description="With sort=price")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
     cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
 ) -> Response[str]:
-    """List products of one status (and category) in creation order, a page at a time."""
-    query = ProductQuery(status=status, category=category, sort=sort, limit=limit, cursor=cursor)
+    """List products of one status (and category), by creation or by price, a page at a time."""
+    query = ProductQuery(
+        status=status,
+        category=category,
+        sort=sort,
+        min_price=min_price,
+        max_price=max_price,
+        limit=limit,
+        cursor=cursor,
+    )
     page = service.list(query, caller(app))
     public = status == "active"
     return Response(

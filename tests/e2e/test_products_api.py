@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -306,7 +307,54 @@ def test_only_admins_list_drafts(api: Api, anonymous: Api, local_system: Any) ->
 
 @pytest.mark.parametrize(
     "params",
-    [{"sort": "price"}, {"status": "sold"}, {"category": "Not A Slug"}, {"category": "x" * 65}],
+    [
+        {"sort": "name"},
+        {"status": "sold"},
+        {"category": "Not A Slug"},
+        {"category": "x" * 65},
+        {"sort": "price", "min_price": "1.001"},
+        {"sort": "price", "max_price": "-1"},
+        {"min_price": "5"},  # a price range needs price order
+        {"sort": "price", "min_price": "9", "max_price": "5"},
+    ],
 )
 def test_unknown_filters_and_orders_are_422(anonymous: Api, params: dict[str, str]) -> None:
     assert_problem(anonymous.get("/v1/products", params=params), 422, "validation-error")
+
+
+def test_listing_by_price_within_a_range(api: Api, anonymous: Api) -> None:
+    category = "lighting"
+    prices = ["3.50", "7.25", "12.00", "99.99"]
+    for price in prices:
+        create(api, category=category, price=price)
+    params = {"category": category, "sort": "price", "min_price": "3.5", "max_price": "12"}
+    cheap_first = anonymous.get("/v1/products", params={**params, "limit": 100}).json()["items"]
+    seen = [Decimal(p["price"]) for p in cheap_first]
+    assert seen == sorted(seen)
+    assert all(Decimal("3.5") <= price <= Decimal("12") for price in seen)
+    assert {Decimal("3.50"), Decimal("7.25"), Decimal("12.00")} <= set(seen)
+    dear_first = anonymous.get("/v1/products", params={**params, "sort": "-price", "limit": 100})
+    assert [Decimal(p["price"]) for p in dear_first.json()["items"]] == sorted(seen, reverse=True)
+
+
+def test_paging_by_price_is_complete_and_bound_to_its_range(api: Api, anonymous: Api) -> None:
+    for price in ("20.00", "20.00", "21.00", "22.00"):
+        create(api, category="lighting", price=price)
+    params = {"category": "lighting", "sort": "price", "min_price": "20", "max_price": "22"}
+    everything = anonymous.get("/v1/products", params={**params, "limit": 100}).json()["items"]
+    paged: list[str] = []
+    cursor = None
+    while True:
+        page = anonymous.get(
+            "/v1/products", params={**params, "limit": 1, **({"cursor": cursor} if cursor else {})}
+        ).json()
+        paged += [p["id"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        assert_problem(
+            anonymous.get("/v1/products", params={**params, "max_price": "23", "cursor": cursor}),
+            400,
+            "invalid-cursor",
+        )
+    assert paged == [p["id"] for p in everything]

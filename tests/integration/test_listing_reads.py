@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -62,7 +63,11 @@ def catalog_of_1000(local_system: Any) -> Iterator[tuple[ProductService, str]]:
     products = [
         service.new_product(
             ProductCreate.model_validate(
-                product_payload(category=category, status="active" if n % 5 else "draft")
+                product_payload(
+                    category=category,
+                    status="active" if n % 5 else "draft",
+                    price=str(Decimal(n % 100) + Decimal("0.99")),  # 0.99 ... 99.99
+                )
             ),
             ADMIN,
         )
@@ -91,8 +96,16 @@ def reads() -> Iterator[ReadCounter]:
         ProductQuery(limit=100),
         ProductQuery(limit=100, sort="created_at"),
         ProductQuery(limit=20, status="draft"),
+        ProductQuery(limit=100, sort="price"),
+        ProductQuery(limit=50, sort="-price", min_price=Decimal("5"), max_price=Decimal("50")),
     ],
-    ids=["newest first, pages of 100", "oldest first, pages of 100", "drafts, pages of 20"],
+    ids=[
+        "newest first, pages of 100",
+        "oldest first, pages of 100",
+        "drafts, pages of 20",
+        "cheapest first, pages of 100",
+        "dearest first within 5-50, pages of 50",
+    ],
 )
 def test_paging_a_category_reads_at_most_1_25_items_per_item(
     catalog_of_1000: tuple[ProductService, str], reads: ReadCounter, query: ProductQuery
@@ -109,7 +122,10 @@ def test_paging_a_category_reads_at_most_1_25_items_per_item(
             break
         query = query.model_copy(update={"cursor": page.next_cursor})
     expected = 800 if query.status == "active" else 200
+    if query.min_price is not None:
+        expected = 360  # prices 5.99 ... 49.99: 45 of every 100, active 4 in 5
     assert len(seen) == len(set(seen)) == expected
-    assert seen == sorted(seen, reverse=query.sort == "-created_at")
+    if query.order == "created_at":
+        assert seen == sorted(seen, reverse=query.descending)
     assert reads.scanned / reads.returned <= MAX_READS_PER_ITEM
     assert reads.queries == pages  # one Query per page, never a scan or a second round

@@ -28,8 +28,9 @@ from pynamodb.models import Model
 
 from catalog.categories.repository import count_change, missing_category
 from catalog.core.dynamo import DecimalAttribute, TableName, Transaction
-from catalog.core.errors import DuplicateSku, NotFound, VersionConflict
+from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
 from catalog.core.types import iso_millis
+from catalog.products.listing import POSITION, ListingPlan, position_of, price_key, price_position
 from catalog.products.schemas import Product
 
 PRODUCT_SK = "PRODUCT"
@@ -64,6 +65,24 @@ class ByCategoryIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-u
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+class ByStatusPriceIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class ByCategoryPriceIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi4"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
 class ProductItem(Model):
     class Meta:
         table_name = TableName("products")
@@ -75,6 +94,7 @@ class ProductItem(Model):
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute()
     gsi2sk = UnicodeAttribute()
+    gsi3sk = UnicodeAttribute()
     id = UnicodeAttribute()
     sku = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -92,6 +112,8 @@ class ProductItem(Model):
 
     by_status = ByStatusIndex()
     by_category = ByCategoryIndex()
+    by_status_price = ByStatusPriceIndex()
+    by_category_price = ByCategoryPriceIndex()
 
 
 class SkuGuard(Model):
@@ -124,6 +146,7 @@ def _to_item(product: Product, stored_version: int | None) -> ProductItem:
         gsi1sk=product.id,
         gsi2pk=category_partition(product.category, product.status),
         gsi2sk=product.id,
+        gsi3sk=price_position(product.price, product.id),
         id=product.id,
         sku=product.sku,
         name=product.name,
@@ -278,40 +301,54 @@ class ProductRepository:
                 errors.setdefault(index, VersionConflict(_product_id(change)))
         return errors
 
-    def list_by_creation(
-        self,
-        status: str,
-        category: str | None,
-        newest_first: bool,
-        limit: int,
-        after_id: str | None,
-    ) -> tuple[list[Product], bool]:
-        """Up to `limit` products of `status` (and `category`) in creation order, after
-        `after_id`; and whether more follow. One Query on a designed index: it reads
-        `limit + 1` items so the last page knows it is last (1.05 reads per item at 20).
+    def list_page(self, plan: ListingPlan) -> tuple[list[Product], str | None]:
+        """One page of a listing, as one Query on the index designed for it, and the
+        position the next page starts after (None: this was the last page).
+
+        It reads `limit + 1` items so the last page knows it is last (1.05 reads per item
+        returned with pages of 20); a price range is a key condition, never a filter.
         """
-        if category is None:
-            index: Any = ProductItem.by_status
-            names, partition = ("gsi1pk", "gsi1sk"), status_partition(status)
+        by_price = plan.order == "price"
+        if plan.category is None:
+            partition_name, partition = "gsi1pk", status_partition(plan.status)
+            index: Any = ProductItem.by_status_price if by_price else ProductItem.by_status
         else:
-            index = ProductItem.by_category
-            names, partition = ("gsi2pk", "gsi2sk"), category_partition(category, status)
+            partition_name = "gsi2pk"
+            partition = category_partition(plan.category, plan.status)
+            index = ProductItem.by_category_price if by_price else ProductItem.by_category
+        sort_name = "gsi3sk" if by_price else ("gsi1sk" if plan.category is None else "gsi2sk")
         start: dict[str, Any] | None = None
-        if after_id is not None:
+        if plan.after is not None:
+            if not POSITION[plan.order].match(plan.after):
+                raise InvalidCursor("The cursor is not one this API issued.")
             start = {
-                "pk": {"S": product_key(after_id)},
+                "pk": {"S": product_key(plan.after.rsplit("#", 1)[-1])},
                 "sk": {"S": PRODUCT_SK},
-                names[0]: {"S": partition},
-                names[1]: {"S": after_id},
+                partition_name: {"S": partition},
+                sort_name: {"S": plan.after},
             }
+        condition: Condition | None = None
+        if by_price and (plan.min_price is not None or plan.max_price is not None):
+            sort_key = ProductItem.gsi3sk
+            low = f"{price_key(plan.min_price)}#" if plan.min_price is not None else None
+            high = f"{price_key(plan.max_price)}#~" if plan.max_price is not None else None
+            if low is not None and high is not None:
+                condition = sort_key.between(low, high)
+            elif low is not None:
+                condition = sort_key >= low
+            else:
+                condition = sort_key <= high
         results = index.query(
             partition,
-            scan_index_forward=not newest_first,
-            limit=limit + 1,
+            range_key_condition=condition,
+            scan_index_forward=not plan.descending,
+            limit=plan.limit + 1,
             last_evaluated_key=start,
         )
         items = [_to_product(item) for item in results]
-        return items[:limit], len(items) > limit
+        page = items[: plan.limit]
+        more = len(items) > plan.limit
+        return page, position_of(page[-1], plan.order) if more else None
 
     def ping(self) -> None:
         """A cheap read proving the table answers (for health checks)."""

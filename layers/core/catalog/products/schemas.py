@@ -126,18 +126,35 @@ class Product(BaseModel):
     version: int
 
 
+SORTS = ("created_at", "-created_at", "price", "-price")
+Sort = Literal["created_at", "-created_at", "price", "-price"]
+
+
 class ProductQuery(BaseModel):
-    """What `GET /v1/products` asks for (more filters and sorts come with catalog search)."""
+    """What `GET /v1/products` asks for. Every combination here is a designed listing."""
 
     status: Status = "active"
     category: str | None = None
-    sort: Literal["created_at", "-created_at"] = "-created_at"
+    sort: Sort = "-created_at"
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
     limit: int = 20
     cursor: str | None = None
 
+    @property
+    def order(self) -> str:
+        return self.sort.lstrip("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.sort.startswith("-")
+
     def listing(self) -> str:
         """What a cursor of this query is bound to: every filter and the order."""
-        return f"products|status={self.status}|category={self.category or '*'}|sort={self.sort}"
+        return (
+            f"products|status={self.status}|category={self.category or '*'}|sort={self.sort}"
+            f"|price={self.min_price or ''}..{self.max_price or ''}"
+        )
 
 
 class ProductPage(BaseModel):

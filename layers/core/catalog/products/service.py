@@ -13,11 +13,12 @@ from catalog.core.auth import Forbidden, Principal
 from catalog.core.cursor import page_cursor, position_after
 from catalog.core.errors import (
     Conflict,
-    InvalidCursor,
     NotFound,
     PreconditionFailed,
+    ValidationFailed,
     VersionConflict,
 )
+from catalog.products.listing import ListingPlan
 from catalog.products.schemas import (
     PRODUCT_ID_PATTERN,
     Product,
@@ -38,14 +39,7 @@ class ProductStore(Protocol):
     def create(self, product: Product) -> None: ...
     def replace(self, current: Product, updated: Product) -> None: ...
     def delete(self, current: Product) -> None: ...
-    def list_by_creation(
-        self,
-        status: str,
-        category: str | None,
-        newest_first: bool,
-        limit: int,
-        after_id: str | None,
-    ) -> tuple[list[Product], bool]: ...
+    def list_page(self, plan: ListingPlan) -> tuple[list[Product], str | None]: ...
 
 
 def _changed_meanwhile() -> PreconditionFailed:
@@ -159,19 +153,37 @@ class ProductService:
         raise Conflict("The product kept changing while being deleted; try again.")
 
     def list(self, query: ProductQuery, by: Principal | None) -> ProductPage:
-        """Products of one status (and category) in creation order, one page at a time.
+        """One page of products of one status (and category), by creation or by price.
 
         Listing drafts or archived products is for admins (editors read their own drafts
-        one by one); a cursor only continues the listing that issued it.
+        one by one). A price range needs price order, where it is a key condition; a cursor
+        only continues the listing that issued it.
         """
         if query.status != "active" and not (by is not None and by.is_admin):
             raise Forbidden("Only admins list products that are not active.")
+        if (query.min_price is not None or query.max_price is not None) and query.order != "price":
+            raise _query_problem("min_price", "a price range needs sort=price or sort=-price")
+        low, high = query.min_price, query.max_price
+        if low is not None and high is not None and low > high:
+            raise _query_problem("max_price", "max_price must not be below min_price")
         listing = query.listing()
-        after_id = position_after(query.cursor, listing)
-        if after_id is not None and not _ID.match(after_id):
-            raise InvalidCursor("The cursor is not one this API issued.")
-        items, more = self._store.list_by_creation(
-            query.status, query.category, query.sort == "-created_at", query.limit, after_id
+        plan = ListingPlan(
+            status=query.status,
+            category=query.category,
+            order=query.order,
+            descending=query.descending,
+            limit=query.limit,
+            after=position_after(query.cursor, listing),
+            min_price=query.min_price,
+            max_price=query.max_price,
         )
-        next_cursor = page_cursor(listing, items[-1].id) if more else None
+        items, next_position = self._store.list_page(plan)
+        next_cursor = page_cursor(listing, next_position) if next_position else None
         return ProductPage(items=items, next_cursor=next_cursor)
+
+
+def _query_problem(parameter: str, detail: str) -> ValidationFailed:
+    return ValidationFailed(
+        "The query parameters do not fit together.",
+        errors=[{"in": "query", "parameter": parameter, "detail": detail, "type": "combination"}],
+    )
