@@ -126,7 +126,6 @@ class Product(BaseModel):
     version: int
 
 
-SORTS = ("created_at", "-created_at", "price", "-price")
 Sort = Literal["created_at", "-created_at", "price", "-price"]
 
 
