@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from catalog.core.conditional import etag, if_match_versions, none_match
 from catalog.core.http import JSON, api_handler, caller, location, make_resolver, signed_in
-from catalog.core.idempotency import idempotency_key, run_once
+from catalog.core.idempotency import once_per_key
 from catalog.core.jsonutil import dumps
 from catalog.core.observability import metrics
 from catalog.core.openapi import problems, returns
@@ -123,13 +123,7 @@ def create_product(body: Annotated[ProductCreate, Body()]) -> Response[str]:
         where = location(app, f"/v1/products/{product.id}")
         return _product_response(product, 201, {"Location": where})
 
-    key = idempotency_key(app)
-    if key is None:
-        return create()
-    payload = body.model_dump(mode="json")
-    return run_once(
-        app, operation="POST /v1/products", key=key, user=by.sub, payload=payload, run=create
-    )
+    return once_per_key(app, operation="POST /v1/products", user=by.sub, body=body, run=create)
 
 
 @app.post(
@@ -157,13 +151,7 @@ def batch(body: Annotated[BatchRequest, Body()]) -> Response[str]:
             status_code=200, content_type=JSON, body=dumps(outcome.model_dump(mode="json"))
         )
 
-    key = idempotency_key(app)
-    if key is None:
-        return run()
-    payload = body.model_dump(mode="json")
-    return run_once(
-        app, operation="POST /v1/products/batch", key=key, user=by.sub, payload=payload, run=run
-    )
+    return once_per_key(app, operation="POST /v1/products/batch", user=by.sub, body=body, run=run)
 
 
 @app.get(

@@ -14,6 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from pydantic import BaseModel
 
 from catalog.core.errors import BadRequest, Conflict, ValidationFailed
 from catalog.core.settings import settings
@@ -108,3 +109,19 @@ def run_once(
     if replayed:
         headers[REPLAYED_HEADER] = "true"
     return Response(status_code=stored["status"], body=stored["body"], headers=headers)
+
+
+def once_per_key(
+    app: APIGatewayRestResolver,
+    *,
+    operation: str,
+    user: str,
+    body: BaseModel,
+    run: Callable[[], Response[str]],
+) -> Response[str]:
+    """`run()`, made idempotent by the request's `Idempotency-Key` when it has one."""
+    key = idempotency_key(app)
+    if key is None:
+        return run()
+    payload = body.model_dump(mode="json")
+    return run_once(app, operation=operation, key=key, user=user, payload=payload, run=run)
