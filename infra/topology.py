@@ -152,6 +152,9 @@ TABLES: dict[str, Table] = {
             # so price order and price ranges are key conditions, not filters.
             Index("gsi3", partition_key="gsi1pk", sort_key="gsi3sk"),
             Index("gsi4", partition_key="gsi2pk", sort_key="gsi3sk"),
+            # ... and by name (sort key: the name without case or accents, then #<id>).
+            Index("gsi5", partition_key="gsi1pk", sort_key="gsi5sk"),
+            Index("gsi6", partition_key="gsi2pk", sort_key="gsi5sk"),
         ),
         stream="NEW_AND_OLD_IMAGES",
     ),

@@ -69,7 +69,7 @@ def list_products(
     category: Annotated[
         str | None, Query(pattern=SLUG_PATTERN, max_length=64, description="A category slug")
     ] = None,
-    sort: Annotated[Sort, Query(description="created_at or price; a leading - reverses")] = (
+    sort: Annotated[Sort, Query(description="created_at, price or name; a leading - reverses")] = (
         "-created_at"
     ),
     min_price: Annotated[

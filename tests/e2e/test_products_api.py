@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ import requests
 
 from tests.conftest import product_payload
 from tests.e2e.conftest import Api
+from tests.users import demo_user
 
 PROBLEM = "application/problem+json"
 
@@ -308,7 +310,7 @@ def test_only_admins_list_drafts(api: Api, anonymous: Api, local_system: Any) ->
 @pytest.mark.parametrize(
     "params",
     [
-        {"sort": "name"},
+        {"sort": "stock"},
         {"status": "sold"},
         {"category": "Not A Slug"},
         {"category": "x" * 65},
@@ -358,3 +360,25 @@ def test_paging_by_price_is_complete_and_bound_to_its_range(api: Api, anonymous:
             "invalid-cursor",
         )
     assert paged == [p["id"] for p in everything]
+
+
+def test_listing_by_name_ignores_case_and_accents(api: Api, anonymous: Api) -> None:
+    category = f"names-{uuid.uuid4().hex[:6]}"
+    admin = api.as_user(demo_user(anonymous.base_url, "admin"))
+    assert admin.post("/v1/categories", json={"slug": category, "name": "N"}).status_code == 201
+    for name in ("zinc bowl", "Émaille cup", "apple crate", "Eagle lamp"):
+        create(api, category=category, name=name)
+    listed = anonymous.get("/v1/products", params={"category": category, "sort": "name"}).json()
+    assert [p["name"] for p in listed["items"]] == [
+        "apple crate",
+        "Eagle lamp",
+        "Émaille cup",
+        "zinc bowl",
+    ]
+    backwards = anonymous.get("/v1/products", params={"category": category, "sort": "-name"})
+    assert [p["name"] for p in backwards.json()["items"]] == [
+        "zinc bowl",
+        "Émaille cup",
+        "Eagle lamp",
+        "apple crate",
+    ]

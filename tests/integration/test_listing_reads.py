@@ -98,6 +98,7 @@ def reads() -> Iterator[ReadCounter]:
         ProductQuery(limit=20, status="draft"),
         ProductQuery(limit=100, sort="price"),
         ProductQuery(limit=50, sort="-price", min_price=Decimal("5"), max_price=Decimal("50")),
+        ProductQuery(limit=100, sort="name"),
     ],
     ids=[
         "newest first, pages of 100",
@@ -105,6 +106,7 @@ def reads() -> Iterator[ReadCounter]:
         "drafts, pages of 20",
         "cheapest first, pages of 100",
         "dearest first within 5-50, pages of 50",
+        "by name, pages of 100",
     ],
 )
 def test_paging_a_category_reads_at_most_1_25_items_per_item(

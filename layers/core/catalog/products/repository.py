@@ -30,7 +30,14 @@ from catalog.categories.repository import count_change, missing_category
 from catalog.core.dynamo import DecimalAttribute, TableName, Transaction
 from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
 from catalog.core.types import iso_millis
-from catalog.products.listing import POSITION, ListingPlan, position_of, price_key, price_position
+from catalog.products.listing import (
+    POSITION,
+    ListingPlan,
+    name_position,
+    position_of,
+    price_key,
+    price_position,
+)
 from catalog.products.schemas import Product
 
 PRODUCT_SK = "PRODUCT"
@@ -83,6 +90,24 @@ class ByCategoryPriceIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore
     gsi3sk = UnicodeAttribute(range_key=True)
 
 
+class ByStatusNameIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi5"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi5sk = UnicodeAttribute(range_key=True)
+
+
+class ByCategoryNameIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "gsi6"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi5sk = UnicodeAttribute(range_key=True)
+
+
 class ProductItem(Model):
     class Meta:
         table_name = TableName("products")
@@ -95,6 +120,7 @@ class ProductItem(Model):
     gsi2pk = UnicodeAttribute()
     gsi2sk = UnicodeAttribute()
     gsi3sk = UnicodeAttribute()
+    gsi5sk = UnicodeAttribute()
     id = UnicodeAttribute()
     sku = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -114,6 +140,8 @@ class ProductItem(Model):
     by_category = ByCategoryIndex()
     by_status_price = ByStatusPriceIndex()
     by_category_price = ByCategoryPriceIndex()
+    by_status_name = ByStatusNameIndex()
+    by_category_name = ByCategoryNameIndex()
 
 
 class SkuGuard(Model):
@@ -147,6 +175,7 @@ def _to_item(product: Product, stored_version: int | None) -> ProductItem:
         gsi2pk=category_partition(product.category, product.status),
         gsi2sk=product.id,
         gsi3sk=price_position(product.price, product.id),
+        gsi5sk=name_position(product.name, product.id),
         id=product.id,
         sku=product.sku,
         name=product.name,
@@ -213,6 +242,17 @@ def _product_id(change: Change) -> str:
 def _raise_first(errors: dict[int, Exception]) -> None:
     if errors:
         raise errors[min(errors)]
+
+
+# (order, within a category?) -> (ProductItem index attribute, its sort key attribute)
+LISTING_INDEXES = {
+    ("created_at", False): ("by_status", "gsi1sk"),
+    ("created_at", True): ("by_category", "gsi2sk"),
+    ("price", False): ("by_status_price", "gsi3sk"),
+    ("price", True): ("by_category_price", "gsi3sk"),
+    ("name", False): ("by_status_name", "gsi5sk"),
+    ("name", True): ("by_category_name", "gsi5sk"),
+}
 
 
 def _absent() -> Condition:
@@ -311,12 +351,11 @@ class ProductRepository:
         by_price = plan.order == "price"
         if plan.category is None:
             partition_name, partition = "gsi1pk", status_partition(plan.status)
-            index: Any = ProductItem.by_status_price if by_price else ProductItem.by_status
         else:
             partition_name = "gsi2pk"
             partition = category_partition(plan.category, plan.status)
-            index = ProductItem.by_category_price if by_price else ProductItem.by_category
-        sort_name = "gsi3sk" if by_price else ("gsi1sk" if plan.category is None else "gsi2sk")
+        index_name, sort_name = LISTING_INDEXES[(plan.order, plan.category is not None)]
+        index: Any = getattr(ProductItem, index_name)
         start: dict[str, Any] | None = None
         if plan.after is not None:
             if not POSITION[plan.order].match(plan.after):

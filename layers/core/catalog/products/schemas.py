@@ -126,7 +126,7 @@ class Product(BaseModel):
     version: int
 
 
-Sort = Literal["created_at", "-created_at", "price", "-price"]
+Sort = Literal["created_at", "-created_at", "price", "-price", "name", "-name"]
 
 
 class ProductQuery(BaseModel):
