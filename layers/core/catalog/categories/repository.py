@@ -12,25 +12,15 @@ from datetime import datetime
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from catalog.categories.schemas import Category
-from catalog.core.dynamo import TableName, Transaction
+from catalog.core.dynamo import TableName, Transaction, string_index
 from catalog.core.errors import Conflict, NotFound, ValidationFailed, VersionConflict
 from catalog.core.types import iso_millis
 
 CATEGORY_SK = "CATEGORY"
 ALL_CATEGORIES = "CATEGORIES"  # gsi1 partition of every category, by slug
-
-
-class CategoryIndex(GlobalSecondaryIndex["CategoryItem"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
 
 
 class CategoryItem(Model):
@@ -51,7 +41,7 @@ class CategoryItem(Model):
     updated_at = UnicodeAttribute()
     version = NumberAttribute()
 
-    all_categories = CategoryIndex()
+    all_categories = string_index("gsi1", "gsi1pk", "gsi1sk")
 
 
 def category_key(slug: str) -> str:

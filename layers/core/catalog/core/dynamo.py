@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
-from pynamodb.attributes import Attribute
+from pynamodb.attributes import Attribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.constants import NUMBER
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -106,3 +108,19 @@ class Transaction:
             order = [label for kind in self._KINDS for k, label, _ in self._ops if k == kind]
             return frozenset(label for label, hit in zip(order, failed, strict=False) if hit)
         return frozenset()
+
+
+def string_index(name: str, partition_key: str, sort_key: str) -> Any:
+    """A global secondary index projecting every attribute, keyed by two string attributes,
+    as declared for the table in `infra/topology.py` (assign it on the model class)."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    index_class = type(
+        f"Index_{name}",
+        (GlobalSecondaryIndex,),
+        {
+            "Meta": meta,
+            partition_key: UnicodeAttribute(hash_key=True),
+            sort_key: UnicodeAttribute(range_key=True),
+        },
+    )
+    return index_class()

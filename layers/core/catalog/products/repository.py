@@ -23,11 +23,10 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from catalog.categories.repository import count_change, missing_category
-from catalog.core.dynamo import DecimalAttribute, TableName, Transaction
+from catalog.core.dynamo import DecimalAttribute, TableName, Transaction, string_index
 from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
 from catalog.core.types import iso_millis
 from catalog.products.listing import (
@@ -52,60 +51,6 @@ def status_partition(status: str) -> str:
 def category_partition(category: str, status: str) -> str:
     """The gsi2 partition holding the products of one category and status, by creation."""
     return f"CAT#{category}#{status}"
-
-
-class ByStatusIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
-
-
-class ByCategoryIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "gsi2"
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True)
-    gsi2sk = UnicodeAttribute(range_key=True)
-
-
-class ByStatusPriceIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "gsi3"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi3sk = UnicodeAttribute(range_key=True)
-
-
-class ByCategoryPriceIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "gsi4"
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True)
-    gsi3sk = UnicodeAttribute(range_key=True)
-
-
-class ByStatusNameIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "gsi5"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi5sk = UnicodeAttribute(range_key=True)
-
-
-class ByCategoryNameIndex(GlobalSecondaryIndex["ProductItem"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "gsi6"
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True)
-    gsi5sk = UnicodeAttribute(range_key=True)
 
 
 class ProductItem(Model):
@@ -136,12 +81,12 @@ class ProductItem(Model):
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
 
-    by_status = ByStatusIndex()
-    by_category = ByCategoryIndex()
-    by_status_price = ByStatusPriceIndex()
-    by_category_price = ByCategoryPriceIndex()
-    by_status_name = ByStatusNameIndex()
-    by_category_name = ByCategoryNameIndex()
+    by_status = string_index("gsi1", "gsi1pk", "gsi1sk")
+    by_category = string_index("gsi2", "gsi2pk", "gsi2sk")
+    by_status_price = string_index("gsi3", "gsi1pk", "gsi3sk")
+    by_category_price = string_index("gsi4", "gsi2pk", "gsi3sk")
+    by_status_name = string_index("gsi5", "gsi1pk", "gsi5sk")
+    by_category_name = string_index("gsi6", "gsi2pk", "gsi5sk")
 
 
 class SkuGuard(Model):

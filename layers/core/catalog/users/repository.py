@@ -7,25 +7,15 @@ from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from catalog.core.dynamo import TableName
+from catalog.core.dynamo import TableName, string_index
 from catalog.core.errors import Conflict, NotFound
 from catalog.core.types import iso_millis
 from catalog.users.schemas import Profile
 
 PROFILE_SK = "PROFILE"
 ALL_USERS = "USER"  # gsi1 partition of every profile, ordered by email
-
-
-class ByEmailIndex(GlobalSecondaryIndex["ProfileItem"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
 
 
 class ProfileItem(Model):
@@ -44,7 +34,7 @@ class ProfileItem(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
 
-    by_email = ByEmailIndex()
+    by_email = string_index("gsi1", "gsi1pk", "gsi1sk")
 
 
 def user_key(sub: str) -> str:
