@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
-from catalog.products.listing import POSITION, ListingPlan, position_of
+from catalog.products.listing import POSITION, ListingPlan, first_match, position_of
 from catalog.products.schemas import Product
 
 
@@ -57,23 +57,24 @@ class InMemoryProductStore:
     def list_page(self, plan: ListingPlan) -> tuple[list[Product], str | None]:
         if plan.after is not None and not POSITION[plan.order].match(plan.after):
             raise InvalidCursor("The cursor is not one this API issued.")
+        source = plan.source
+        term = source.key if source.kind == "words" else None
         chosen = [
             p
             for p in self.products.values()
-            if p.status == plan.status
-            and plan.category in (None, p.category)
-            and (plan.min_price is None or p.price >= plan.min_price)
-            and (plan.max_price is None or p.price <= plan.max_price)
+            if plan.wants(p) and (term is None or first_match(p, term) is not None)
         ]
-        ordered = sorted(chosen, key=lambda p: position_of(p, plan.order), reverse=plan.descending)
+        ordered = sorted(
+            chosen, key=lambda p: position_of(p, plan.order, term), reverse=plan.descending
+        )
         if plan.after is not None:
             after = plan.after
 
             def beyond(product: Product) -> bool:
-                position = position_of(product, plan.order)
+                position = position_of(product, plan.order, term)
                 return position < after if plan.descending else position > after
 
             ordered = [p for p in ordered if beyond(p)]
         page = ordered[: plan.limit]
         more = len(ordered) > plan.limit
-        return page, position_of(page[-1], plan.order) if more else None
+        return page, position_of(page[-1], plan.order, term) if more else None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import StringConstraints
 
 from catalog.core.conditional import etag, if_match_versions, none_match
 from catalog.core.http import JSON, api_handler, caller, location, make_resolver, signed_in
@@ -19,6 +20,7 @@ from catalog.products.batch import BatchService
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import (
     MAX_PRICE,
+    MAX_QUERY_TAGS,
     SLUG_PATTERN,
     BatchRequest,
     BatchResponse,
@@ -27,6 +29,7 @@ from catalog.products.schemas import (
     ProductPage,
     ProductPatch,
     ProductQuery,
+    SearchText,
     Sort,
     Status,
 )
@@ -69,25 +72,45 @@ def list_products(
     category: Annotated[
         str | None, Query(pattern=SLUG_PATTERN, max_length=64, description="A category slug")
     ] = None,
-    sort: Annotated[Sort, Query(description="created_at, price or name; a leading - reverses")] = (
-        "-created_at"
-    ),
+    sort: Annotated[
+        Sort | None,
+        Query(
+            description="created_at, price or name; a leading - reverses. Default: "
+            "-created_at, or with q the matching word, then name"
+        ),
+    ] = None,
     min_price: Annotated[
-        Decimal | None, Query(ge=0, le=MAX_PRICE, decimal_places=2, description="With sort=price")
+        Decimal | None, Query(ge=0, le=MAX_PRICE, decimal_places=2, description="Lowest price")
     ] = None,
     max_price: Annotated[
-        Decimal | None, Query(ge=0, le=MAX_PRICE, decimal_places=2, description="With sort=price")
+        Decimal | None, Query(ge=0, le=MAX_PRICE, decimal_places=2, description="Highest price")
+    ] = None,
+    tag: Annotated[
+        list[Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]] | None,
+        Query(max_length=MAX_QUERY_TAGS, description="A tag; repeat for several"),
+    ] = None,
+    tag_mode: Annotated[
+        Literal["any", "all"], Query(description="Several tags: any of them (default) or all")
+    ] = "any",
+    in_stock: Annotated[bool, Query(description="true: only products with stock")] = False,
+    q: Annotated[
+        SearchText | None,
+        Query(description="Words of the name or SKU, each a prefix; no case or accents"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
     cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
 ) -> Response[str]:
-    """List products of one status (and category), by creation or by price, a page at a time."""
+    """List products: filter by category, price, tags, stock and words, sort, page by cursor."""
     query = ProductQuery(
         status=status,
         category=category,
         sort=sort,
         min_price=min_price,
         max_price=max_price,
+        tags=tuple(dict.fromkeys(tag or ())),
+        tag_mode=tag_mode,
+        in_stock=in_stock,
+        q=q,
         limit=limit,
         cursor=cursor,
     )

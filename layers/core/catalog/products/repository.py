@@ -1,9 +1,12 @@
-"""Products in DynamoDB with pynamodb: one table, products plus SKU guard items.
+"""Products in DynamoDB with pynamodb: one table, products plus SKU guard and index items.
 
 Keys (single-table): a product is `pk=PRODUCT#<id>, sk=PRODUCT`; the guard that makes SKUs
-unique regardless of case is `pk=SKU#<SKU upper-cased>, sk=SKU`. A product and its guard are
-always written in one transaction, so no write leaves one without the other. DynamoDB
-errors become domain errors here and nowhere else.
+unique regardless of case is `pk=SKU#<SKU upper-cased>, sk=SKU`. Beside the product, a copy
+per tag (`sk=TAG#<tag>`, in the gsi1/3/5 partition `TAG#<tag>#<status>`) and per search word
+(`sk=WORD#<word>`, in the gsi1 partition `WORDS#<status>#<first letter>`) make tag listings
+and prefix search Queries on designed keys. A product, its guard and its copies are always
+written in one transaction, so no write leaves one without the others. DynamoDB errors
+become domain errors here and nowhere else.
 """
 
 from __future__ import annotations
@@ -30,12 +33,17 @@ from catalog.core.dynamo import DecimalAttribute, TableName, Transaction, string
 from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
 from catalog.core.types import iso_millis
 from catalog.products.listing import (
+    MAX_EXAMINED,
     POSITION,
     ListingPlan,
+    Source,
+    first_match,
     name_position,
     position_of,
     price_key,
     price_position,
+    word_position,
+    words_of,
 )
 from catalog.products.schemas import Product
 
@@ -53,7 +61,20 @@ def category_partition(category: str, status: str) -> str:
     return f"CAT#{category}#{status}"
 
 
-class ProductItem(Model):
+def tag_partition(tag: str, status: str) -> str:
+    """The gsi1/3/5 partition holding the copies of the products of one tag and status."""
+    return f"TAG#{tag}#{status}"
+
+
+def words_partition(word: str, status: str) -> str:
+    """The gsi1 partition holding the search words (of products of `status`) that start
+    with the first letter of `word`, ordered by word, then name."""
+    return f"WORDS#{status}#{word[:1]}"
+
+
+class _ProductAttributes(Model):
+    """What a product item and each of its copies hold (the indexes project everything)."""
+
     class Meta:
         table_name = TableName("products")
 
@@ -62,10 +83,11 @@ class ProductItem(Model):
     kind = UnicodeAttribute(default="product")
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
-    gsi2pk = UnicodeAttribute()
-    gsi2sk = UnicodeAttribute()
-    gsi3sk = UnicodeAttribute()
-    gsi5sk = UnicodeAttribute()
+    # Absent on copies, so that each copy lands only in the indexes that list by it.
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    gsi5sk = UnicodeAttribute(null=True)
     id = UnicodeAttribute()
     sku = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -79,6 +101,14 @@ class ProductItem(Model):
     owner = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+
+
+class ProductItem(_ProductAttributes):
+    """The product itself (`sk=PRODUCT`); every write of it is conditional on its version."""
+
+    class Meta:
+        table_name = TableName("products")
+
     version = VersionAttribute()
 
     by_status = string_index("gsi1", "gsi1pk", "gsi1sk")
@@ -87,6 +117,16 @@ class ProductItem(Model):
     by_category_price = string_index("gsi4", "gsi2pk", "gsi3sk")
     by_status_name = string_index("gsi5", "gsi1pk", "gsi5sk")
     by_category_name = string_index("gsi6", "gsi2pk", "gsi5sk")
+
+
+class ProductCopy(_ProductAttributes):
+    """A copy of a product under one of its tags or search words: written unconditionally,
+    always in the transaction that writes the product item (whose version guards both)."""
+
+    class Meta:
+        table_name = TableName("products")
+
+    version = NumberAttribute()
 
 
 class SkuGuard(Model):
@@ -107,12 +147,8 @@ def sku_key(sku: str) -> str:
     return f"SKU#{sku.upper()}"
 
 
-def _to_item(product: Product, stored_version: int | None) -> ProductItem:
-    """The item for `product`; `stored_version` is the version it must replace (None: new).
-
-    pynamodb's VersionAttribute turns that into the write condition and writes version + 1.
-    """
-    item = ProductItem(
+def _attributes(product: Product) -> dict[str, Any]:
+    return dict(
         pk=product_key(product.id),
         sk=PRODUCT_SK,
         gsi1pk=status_partition(product.status),
@@ -135,12 +171,56 @@ def _to_item(product: Product, stored_version: int | None) -> ProductItem:
         created_at=iso_millis(product.created_at),
         updated_at=iso_millis(product.updated_at),
     )
+
+
+def _to_item(product: Product, stored_version: int | None) -> ProductItem:
+    """The item for `product`; `stored_version` is the version it must replace (None: new).
+
+    pynamodb's VersionAttribute turns that into the write condition and writes version + 1.
+    """
+    item = ProductItem(**_attributes(product))
     if stored_version is not None:
         item.version = stored_version
     return item
 
 
-def _to_product(item: ProductItem) -> Product:
+def _copy_keys(product: Product) -> dict[str, dict[str, str | None]]:
+    """The sort key of each copy of `product` (per tag, per search word) and its index keys."""
+    keys: dict[str, dict[str, str | None]] = {}
+    for tag in product.tags:
+        keys[f"TAG#{tag}"] = {
+            "gsi1pk": tag_partition(tag, product.status),
+            "gsi1sk": product.id,
+            "gsi3sk": price_position(product.price, product.id),
+            "gsi5sk": name_position(product.name, product.id),
+        }
+    for word in words_of(product.name, product.sku):
+        keys[f"WORD#{word}"] = {
+            "gsi1pk": words_partition(word, product.status),
+            "gsi1sk": word_position(word, product),
+        }
+    return keys
+
+
+def _copies(product: Product) -> dict[str, ProductCopy]:
+    """The tag and word copies of `product` (as written with its `version`), by sort key."""
+    unindexed = {"gsi2pk": None, "gsi2sk": None, "gsi3sk": None, "gsi5sk": None}
+    return {
+        sk: ProductCopy(
+            **{
+                **_attributes(product),
+                **unindexed,
+                **index_keys,
+                "sk": sk,
+                "kind": sk.split("#", 1)[0].lower(),
+                "version": product.version,
+            }
+        )
+        for sk, index_keys in _copy_keys(product).items()
+    }
+
+
+def _to_product(item: ProductItem | ProductCopy) -> Product:
     return Product(
         id=item.id,
         sku=item.sku,
@@ -208,6 +288,73 @@ def _guard(sku: str, product_id: str) -> SkuGuard:
     return SkuGuard(pk=sku_key(sku), sk=SKU_SK, product_id=product_id)
 
 
+def _partition(plan: ListingPlan, source: Source) -> tuple[str, str, Any, str]:
+    """The partition key attribute and value, the index and its sort key for `source`."""
+    if source.kind == "words":
+        assert source.key is not None
+        return "gsi1pk", words_partition(source.key, plan.status), ProductItem.by_status, "gsi1sk"
+    in_category = source.kind == "category"
+    index_name, sort_name = LISTING_INDEXES[(plan.order, in_category)]
+    if source.kind == "category":
+        assert source.key is not None
+        partition_name, partition = "gsi2pk", category_partition(source.key, plan.status)
+    elif source.kind == "tag":
+        assert source.key is not None
+        partition_name, partition = "gsi1pk", tag_partition(source.key, plan.status)
+    else:
+        partition_name, partition = "gsi1pk", status_partition(plan.status)
+    return partition_name, partition, getattr(ProductItem, index_name), sort_name
+
+
+def _sort_condition(plan: ListingPlan, source: Source) -> Condition | None:
+    """The key condition on the sort key: a search prefix, or a price range in price order."""
+    if source.kind == "words":
+        assert source.key is not None
+        return ProductItem.gsi1sk.startswith(source.key)
+    if not plan.price_range_by_key or (plan.min_price is None and plan.max_price is None):
+        return None
+    sort_key = ProductItem.gsi3sk
+    low = f"{price_key(plan.min_price)}#" if plan.min_price is not None else None
+    high = f"{price_key(plan.max_price)}#~" if plan.max_price is not None else None
+    if low is not None and high is not None:
+        return sort_key.between(low, high)
+    if low is not None:
+        return sort_key >= low
+    return sort_key <= high
+
+
+def _item_sk(source: Source, position: str) -> str:
+    """The table sort key of the item at `position` in `source`'s partition."""
+    if source.kind == "tag":
+        return f"TAG#{source.key}"
+    if source.kind == "words":
+        return f"WORD#{position.split('#', 1)[0]}"
+    return PRODUCT_SK
+
+
+def _start_key(
+    after: str | None, source: Source, partition_name: str, partition: str, sort_name: str
+) -> dict[str, Any] | None:
+    """The ExclusiveStartKey that resumes a listing right after `after` (None: from the top)."""
+    if after is None:
+        return None
+    return {
+        "pk": {"S": product_key(after.rsplit("#", 1)[-1])},
+        "sk": {"S": _item_sk(source, after)},
+        partition_name: {"S": partition},
+        sort_name: {"S": after},
+    }
+
+
+def _first_sighting(item: ProductItem, product: Product, source: Source) -> bool:
+    """In search, whether `item` is its product's first word starting with the term (so a
+    product with two such words is listed once); elsewhere always."""
+    if source.kind != "words":
+        return True
+    assert source.key is not None
+    return item.gsi1sk.split("#", 1)[0] == first_match(product, source.key)
+
+
 class ProductRepository:
     """Persistence of products; every multi-item write is one DynamoDB transaction."""
 
@@ -252,6 +399,13 @@ class ProductRepository:
             if before is not None and moves_sku:
                 guard = _guard(before.sku, before.id)
                 tx.delete(f"{index}:old guard", guard, condition=SkuGuard.product_id == before.id)
+            old_copies = _copy_keys(before) if before is not None else {}
+            new_copies = _copies(after) if after is not None else {}
+            for sk in sorted(old_copies.keys() - new_copies.keys()):
+                assert before is not None
+                tx.delete(f"{index}:copy {sk}", ProductCopy(product_key(before.id), sk))
+            for sk, copy in sorted(new_copies.items()):
+                tx.save(f"{index}:copy {sk}", copy)
             if after is None:
                 assert before is not None
                 tx.delete(f"{index}:product", _to_item(before, stored_version=before.version))
@@ -287,52 +441,58 @@ class ProductRepository:
         return errors
 
     def list_page(self, plan: ListingPlan) -> tuple[list[Product], str | None]:
-        """One page of a listing, as one Query on the index designed for it, and the
-        position the next page starts after (None: this was the last page).
+        """One page of a listing and the position the next page starts after (None: this
+        was the last page), from Queries on the index partition designed for it.
 
-        It reads `limit + 1` items so the last page knows it is last (1.05 reads per item
-        returned with pages of 20); a price range is a key condition, never a filter.
+        A designed listing reads `limit + 1` items so the last page knows it is last (1.05
+        reads per item returned with pages of 20); a price range in price order is a key
+        condition. A listing that must also check items in code (`plan.filtered`) reads on
+        until it has its page, but never more than MAX_EXAMINED items: then it returns what
+        it found, with the position of the last item read.
         """
-        by_price = plan.order == "price"
-        if plan.category is None:
-            partition_name, partition = "gsi1pk", status_partition(plan.status)
-        else:
-            partition_name = "gsi2pk"
-            partition = category_partition(plan.category, plan.status)
-        index_name, sort_name = LISTING_INDEXES[(plan.order, plan.category is not None)]
-        index: Any = getattr(ProductItem, index_name)
-        start: dict[str, Any] | None = None
-        if plan.after is not None:
-            if not POSITION[plan.order].match(plan.after):
-                raise InvalidCursor("The cursor is not one this API issued.")
-            start = {
-                "pk": {"S": product_key(plan.after.rsplit("#", 1)[-1])},
-                "sk": {"S": PRODUCT_SK},
-                partition_name: {"S": partition},
-                sort_name: {"S": plan.after},
-            }
-        condition: Condition | None = None
-        if by_price and (plan.min_price is not None or plan.max_price is not None):
-            sort_key = ProductItem.gsi3sk
-            low = f"{price_key(plan.min_price)}#" if plan.min_price is not None else None
-            high = f"{price_key(plan.max_price)}#~" if plan.max_price is not None else None
-            if low is not None and high is not None:
-                condition = sort_key.between(low, high)
-            elif low is not None:
-                condition = sort_key >= low
-            else:
-                condition = sort_key <= high
-        results = index.query(
-            partition,
-            range_key_condition=condition,
-            scan_index_forward=not plan.descending,
-            limit=plan.limit + 1,
-            last_evaluated_key=start,
-        )
-        items = [_to_product(item) for item in results]
-        page = items[: plan.limit]
-        more = len(items) > plan.limit
-        return page, position_of(page[-1], plan.order) if more else None
+        source = plan.source
+        partition_name, partition, index, sort_name = _partition(plan, source)
+        if plan.after is not None and not POSITION[plan.order].match(plan.after):
+            raise InvalidCursor("The cursor is not one this API issued.")
+        condition = _sort_condition(plan, source)
+
+        def read(after: str | None, count: int) -> tuple[list[Any], bool]:
+            results = index.query(
+                partition,
+                range_key_condition=condition,
+                scan_index_forward=not plan.descending,
+                limit=count,
+                last_evaluated_key=_start_key(after, source, partition_name, partition, sort_name),
+            )
+            items = list(results)
+            return items, results.last_evaluated_key is None
+
+        if not plan.filtered:
+            items, _ = read(plan.after, plan.limit + 1)
+            page = [_to_product(item) for item in items[: plan.limit]]
+            more = len(items) > plan.limit
+            return page, position_of(page[-1], plan.order, source.key) if more else None
+
+        found: list[Product] = []
+        after, examined, count = plan.after, 0, plan.limit + 1
+        while examined < MAX_EXAMINED:
+            # The first read is one page, as if nothing were filtered out; each later one is
+            # twice as large (most of a filtered page's items may fail its checks).
+            count = min(MAX_EXAMINED - examined, count)
+            items, exhausted = read(after, count)
+            count *= 2
+            examined += len(items)
+            for item in items:
+                product = _to_product(item)
+                if plan.wants(product) and _first_sighting(item, product, source):
+                    found.append(product)
+                    if len(found) > plan.limit:
+                        last = found[plan.limit - 1]
+                        return found[: plan.limit], position_of(last, plan.order, source.key)
+                after = getattr(item, sort_name)
+            if exhausted or not items:
+                return found, None
+        return found, after
 
     def ping(self) -> None:
         """A cheap read proving the table answers (for health checks)."""

@@ -126,33 +126,45 @@ class Product(BaseModel):
     version: int
 
 
+MAX_QUERY_TAGS = 10  # tags one listing may ask for
+SearchText = Annotated[
+    str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=100)
+]
 Sort = Literal["created_at", "-created_at", "price", "-price", "name", "-name"]
 
 
 class ProductQuery(BaseModel):
-    """What `GET /v1/products` asks for. Every combination here is a designed listing."""
+    """What `GET /v1/products` asks for (`docs`: which combinations are designed listings)."""
 
     status: Status = "active"
     category: str | None = None
-    sort: Sort = "-created_at"
+    sort: Sort | None = None  # default: -created_at, or the search order with `q`
     min_price: Decimal | None = None
     max_price: Decimal | None = None
+    tags: tuple[str, ...] = ()
+    tag_mode: Literal["any", "all"] = "any"
+    in_stock: bool = False
+    q: str | None = None
     limit: int = 20
     cursor: str | None = None
 
     @property
     def order(self) -> str:
+        if self.sort is None:
+            return "match" if self.q is not None else "created_at"
         return self.sort.lstrip("-")
 
     @property
     def descending(self) -> bool:
-        return self.sort.startswith("-")
+        return self.sort.startswith("-") if self.sort is not None else self.q is None
 
     def listing(self) -> str:
         """What a cursor of this query is bound to: every filter and the order."""
         return (
-            f"products|status={self.status}|category={self.category or '*'}|sort={self.sort}"
-            f"|price={self.min_price or ''}..{self.max_price or ''}"
+            f"products|status={self.status}|category={self.category or '*'}"
+            f"|sort={self.sort or ''}|price={self.min_price or ''}..{self.max_price or ''}"
+            f"|tags={','.join(self.tags)}|mode={self.tag_mode}|in_stock={self.in_stock}"
+            f"|q={self.q or ''}"
         )
 
 

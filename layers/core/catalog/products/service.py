@@ -18,7 +18,7 @@ from catalog.core.errors import (
     ValidationFailed,
     VersionConflict,
 )
-from catalog.products.listing import ListingPlan
+from catalog.products.listing import ListingPlan, terms_of
 from catalog.products.schemas import (
     PRODUCT_ID_PATTERN,
     Product,
@@ -28,6 +28,7 @@ from catalog.products.schemas import (
     ProductQuery,
 )
 
+MAX_TERMS = 5  # words of a search that count (the rest are ignored)
 MAX_WRITE_ATTEMPTS = 3  # re-reads when a concurrent writer got there first
 _ID = re.compile(PRODUCT_ID_PATTERN)
 
@@ -153,19 +154,19 @@ class ProductService:
         raise Conflict("The product kept changing while being deleted; try again.")
 
     def list(self, query: ProductQuery, by: Principal | None) -> ProductPage:
-        """One page of products of one status (and category), by creation or by price.
+        """One page of products of one status, filtered and ordered as `query` asks.
 
         Listing drafts or archived products is for admins (editors read their own drafts
-        one by one). A price range needs price order, where it is a key condition; a cursor
-        only continues the listing that issued it.
+        one by one). A cursor only continues the listing that issued it.
         """
         if query.status != "active" and not (by is not None and by.is_admin):
             raise Forbidden("Only admins list products that are not active.")
-        if (query.min_price is not None or query.max_price is not None) and query.order != "price":
-            raise _query_problem("min_price", "a price range needs sort=price or sort=-price")
         low, high = query.min_price, query.max_price
         if low is not None and high is not None and low > high:
             raise _query_problem("max_price", "max_price must not be below min_price")
+        terms = terms_of(query.q) if query.q is not None else ()
+        if query.q is not None and not terms:
+            raise _query_problem("q", "search for at least one letter or digit")
         listing = query.listing()
         plan = ListingPlan(
             status=query.status,
@@ -176,6 +177,10 @@ class ProductService:
             after=position_after(query.cursor, listing),
             min_price=query.min_price,
             max_price=query.max_price,
+            tags=query.tags,
+            tag_mode=query.tag_mode,
+            in_stock=query.in_stock,
+            terms=terms[:MAX_TERMS],
         )
         items, next_position = self._store.list_page(plan)
         next_cursor = page_cursor(listing, next_position) if next_position else None
