@@ -119,7 +119,7 @@ def test_batches_hold_one_to_a_hundred_operations(api: Api) -> None:
 def test_an_atomic_batch_beyond_one_transaction_is_refused_whole(api: Api) -> None:
     operations = [
         {"op": "create", "product": product_payload()} for _ in range(50)
-    ]  # 2 items each, + 1 count
+    ]  # 8 items each (product, guard, tag copy, 5 word copies), + 1 count
     before = count_products(api)
     response = api.post("/v1/products/batch", json={"atomic": True, "operations": operations})
     assert response.status_code == 422
@@ -138,6 +138,13 @@ def test_a_batch_replays_with_its_idempotency_key(api: Api) -> None:
 
 
 def test_an_atomic_batch_filling_one_transaction_is_applied(api: Api) -> None:
-    operations = [{"op": "create", "product": product_payload()} for _ in range(49)]  # 99 items
+    # Each product is 4 items (product, SKU guard, its two search words), + 1 count: 97.
+    operations = [
+        {
+            "op": "create",
+            "product": product_payload(name="Mug", tags=[], sku=f"F{uuid.uuid4().hex}"),
+        }
+        for _ in range(24)
+    ]
     body = batch(api, operations, atomic=True)
-    assert body["applied"] == 49
+    assert body["applied"] == 24

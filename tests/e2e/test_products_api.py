@@ -316,7 +316,14 @@ def test_only_admins_list_drafts(api: Api, anonymous: Api, local_system: Any) ->
         {"category": "x" * 65},
         {"sort": "price", "min_price": "1.001"},
         {"sort": "price", "max_price": "-1"},
-        {"min_price": "5"},  # a price range needs price order
+        {"tag": "Not A Slug"},
+        {"tag": [f"t{n}" for n in range(11)]},  # at most 10 tags
+        {"tag_mode": "some"},
+        {"in_stock": "maybe"},
+        {"q": "x" * 101},
+        {"q": "   "},
+        {"q": "!?"},  # no letter or digit to search for
+        {"q": "mug\u0000"},
         {"sort": "price", "min_price": "9", "max_price": "5"},
     ],
 )
@@ -382,3 +389,101 @@ def test_listing_by_name_ignores_case_and_accents(api: Api, anonymous: Api) -> N
         "Eagle lamp",
         "apple crate",
     ]
+
+
+def all_pages(client: Api, params: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = client.get(
+            "/v1/products", params={**params, **({"cursor": cursor} if cursor else {})}
+        )
+        assert page.status_code == 200, page.text
+        items += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_listing_by_tags_any_or_all(api: Api, anonymous: Api) -> None:
+    unique = uuid.uuid4().hex[:8]
+    red, round_ = f"red-{unique}", f"round-{unique}"
+    only_red = create(api, tags=[red])
+    both = create(api, tags=[red, round_])
+    only_round = create(api, tags=[round_])
+    create(api, tags=[red], status="draft")  # not listed: not active
+    any_of = all_pages(anonymous, {"tag": [red, round_], "limit": 2})
+    assert {p["id"] for p in any_of} == {only_red["id"], both["id"], only_round["id"]}
+    all_of = all_pages(anonymous, {"tag": [red, round_], "tag_mode": "all"})
+    assert [p["id"] for p in all_of] == [both["id"]]
+    one = all_pages(anonymous, {"tag": red, "sort": "price"})
+    assert [p["id"] for p in one] == sorted(
+        [only_red["id"], both["id"]], key=lambda i: (Decimal("14.90"), i)
+    )
+
+
+def test_listing_only_what_is_in_stock(api: Api, anonymous: Api) -> None:
+    tag = f"stock-{uuid.uuid4().hex[:8]}"
+    stocked = create(api, tags=[tag], stock=2)
+    create(api, tags=[tag], stock=0)
+    listed = all_pages(anonymous, {"tag": tag, "in_stock": "true"})
+    assert [p["id"] for p in listed] == [stocked["id"]]
+    assert len(all_pages(anonymous, {"tag": tag})) == 2
+
+
+def test_search_matches_word_prefixes_of_name_and_sku_without_case_or_accents(
+    api: Api, anonymous: Api
+) -> None:
+    unique = uuid.uuid4().hex[:6]
+    torch = create(api, name=f"Crème brûlée torch Q{unique}", sku=f"CB-{unique}-TORCH")
+    create(api, name=f"Creamer jug Q{unique}")
+    create(api, name=f"Crème brûlée dish Q{unique}", status="draft")
+
+    def search(q: str, **params: Any) -> list[str]:
+        return [p["id"] for p in all_pages(anonymous, {"q": q, **params})]
+
+    assert search(f"CREME BRU q{unique}") == [torch["id"]]
+    assert search(f"crème q{unique}") == [torch["id"]]
+    assert search(f"q{unique} tor") == [torch["id"]]
+    assert search(f"cb {unique}") == [torch["id"]]  # SKU words
+    assert len(search(f"q{unique} cre")) == 2
+    assert search(f"q{unique} cre", category="lighting") == []
+    assert search(f"q{unique} brulee dish") == []  # the dish is a draft
+
+
+def test_a_search_cursor_is_bound_to_its_words(api: Api, anonymous: Api) -> None:
+    unique = uuid.uuid4().hex[:6]
+    for _ in range(3):
+        create(api, name=f"Lantern L{unique}")
+    first = anonymous.get("/v1/products", params={"q": f"l{unique}", "limit": 2}).json()
+    assert len(first["items"]) == 2
+    again = anonymous.get(
+        "/v1/products",
+        params={"q": f"lantern l{unique}", "limit": 2, "cursor": first["next_cursor"]},
+    )
+    assert_problem(again, 400, "invalid-cursor")
+    rest = anonymous.get(
+        "/v1/products", params={"q": f"l{unique}", "limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
+
+
+def test_a_renamed_or_retagged_product_is_found_by_its_new_words_and_tags_only(
+    api: Api, anonymous: Api
+) -> None:
+    unique = uuid.uuid4().hex[:6]
+    product = create(api, name=f"Kettle K{unique}", tags=[f"old-{unique}"])
+    changed = api.patch(
+        f"/v1/products/{product['id']}",
+        json={"name": f"Teapot K{unique}", "tags": [f"new-{unique}"]},
+    )
+    assert changed.status_code == 200
+    assert all_pages(anonymous, {"q": f"kettle k{unique}"}) == []
+    assert [p["name"] for p in all_pages(anonymous, {"q": f"teapot k{unique}"})] == [
+        f"Teapot K{unique}"
+    ]
+    assert all_pages(anonymous, {"tag": f"old-{unique}"}) == []
+    assert len(all_pages(anonymous, {"tag": f"new-{unique}"})) == 1
+    assert api.delete(f"/v1/products/{product['id']}").status_code == 204
+    assert all_pages(anonymous, {"q": f"teapot k{unique}"}) == []
+    assert all_pages(anonymous, {"tag": f"new-{unique}"}) == []
