@@ -12,8 +12,6 @@ import os
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ulid import ULID
-
 from catalog.products.schemas import Product, ProductCreate
 
 
@@ -151,6 +149,8 @@ class FakeStore:
 
 
 def new_product(data: ProductCreate, owner: str) -> Product:
+    from ulid import ULID  # lazily, as the products service does (~30 ms on import)
+
     now = datetime.now(UTC)
     return Product(
         id=str(ULID.from_datetime(now)),
