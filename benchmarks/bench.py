@@ -34,8 +34,9 @@ WARM = int(os.environ.get("BENCH_WARM", "3000"))
 # Against moto fewer: its GetItem takes ~15 ms and each transaction ~60 ms here (it deep-copies
 # the tables it touches), and `make bench` must finish in minutes.
 WARM_AWS = int(os.environ.get("BENCH_WARM_AWS", "1000"))
-WARM_AWS_POST = int(os.environ.get("BENCH_WARM_AWS_POST", "300"))
+WARM_AWS_POST = int(os.environ.get("BENCH_WARM_AWS_POST", "150"))
 WARMUP = 100  # invocations per route served before timing (not counted)
+WARMUP_AWS = 20
 PYTHON = os.environ.get("BENCH_PYTHON", str(ROOT / ".venv-bench" / "bin" / "python"))
 CHILD = str(Path(__file__).parent / "child.py")
 MIB = 1024 * 1024
@@ -207,6 +208,31 @@ def cold_starts(
     return report
 
 
+def import_profile(target: str, env: dict[str, str], top: int = 12) -> list[dict[str, Any]]:
+    """Where a target's import time goes: `python -X importtime`, self time summed per
+    top-level package (one process, after the cold runs wrote the bytecode caches)."""
+    code = code_of(target)
+    script = f"import sys; sys.path[:0] = [{code!r}, {str(PEERS)!r}]; import handler"
+    done = subprocess.run(
+        [PYTHON, "-X", "importtime", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    totals: dict[str, int] = {}
+    for line in done.stderr.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) != 3 or not parts[0].strip().isdigit():
+            continue
+        package = parts[2].strip().split(".")[0]
+        totals[package] = totals.get(package, 0) + int(parts[0])
+    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    rows = [{"package": name, "self_ms": us / 1000} for name, us in ranked[:top]]
+    rows.append({"package": "(all)", "self_ms": sum(totals.values()) / 1000})
+    return rows
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -215,8 +241,9 @@ def percentile(values: list[float], share: float) -> float:
 def warm(
     target: str, backend: str, routes: list[str], seed_product: dict[str, Any], env: dict[str, str]
 ) -> dict[str, Any]:
-    gets = WARMUP + (WARM if backend == "fake" else WARM_AWS)
-    posts = WARMUP + (WARM if backend == "fake" else WARM_AWS_POST)
+    skip = WARMUP if backend == "fake" else WARMUP_AWS
+    gets = skip + (WARM if backend == "fake" else WARM_AWS)
+    posts = skip + (WARM if backend == "fake" else WARM_AWS_POST)
     jobs: dict[str, list[dict[str, Any]]] = {}
     if "GET" in routes:
         jobs["GET /v1/products/{id}"] = [get_event(seed_product["id"])] * gets
@@ -226,7 +253,7 @@ def warm(
     out = run_child(["warm", code_of(target), backend], {"routes": jobs, "seed": seed_product}, env)
     report = {}
     for route, result in out.items():
-        timed = result["us"][WARMUP:]
+        timed = result["us"][skip:]
         report[route] = {
             "n": len(timed),
             "p50_ms": percentile(timed, 0.50) / 1000,
@@ -396,6 +423,20 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {PEER_TITLE.get(name, name)} | {row['code'] / 1024:.1f} KiB "
             f"| {rest / MIB:.2f} MiB | {row['total'] / MIB:.2f} MiB | {ratios} |"
         )
+    profiles = report["import_profile"]
+    out += [
+        "",
+        "## Where import time goes (`python -X importtime`, self time per top-level package)",
+        "",
+        "| " + " | ".join(PEER_TITLE.get(t, t) for t in profiles) + " |",
+        "|" + "---|" * len(profiles),
+    ]
+    for rank in range(max(len(rows) for rows in profiles.values())):
+        cells = []
+        for rows in profiles.values():
+            row = rows[rank] if rank < len(rows) else None
+            cells.append(f"{row['package']} {row['self_ms']:.0f} ms" if row else "")
+        out.append("| " + " | ".join(cells) + " |")
     amplification = report["read_amplification"]
     out += ["", "## Read amplification (items read per item returned; budget <= 1.25)", ""]
     if amplification["rows"]:
@@ -451,6 +492,10 @@ def main() -> int:
                 )
         print("warm aws floor ...", flush=True)
         report["warm"]["aws"]["floor"] = warm("floor", "aws", ["GET"], product, env)
+        print("import profiles ...", flush=True)
+        report["import_profile"] = {
+            target: import_profile(target, env) for target in ("products", "chalice_twin", "floor")
+        }
         print("read amplification ...", flush=True)
         report["read_amplification"] = read_amplification()
     finally:
