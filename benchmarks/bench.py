@@ -33,8 +33,8 @@ RUNS = int(os.environ.get("BENCH_RUNS", "10"))
 WARM = int(os.environ.get("BENCH_WARM", "3000"))
 # Against moto fewer: its GetItem takes ~15 ms and each transaction ~60 ms here (it deep-copies
 # the tables it touches), and `make bench` must finish in minutes.
-WARM_AWS = int(os.environ.get("BENCH_WARM_AWS", "1000"))
-WARM_AWS_POST = int(os.environ.get("BENCH_WARM_AWS_POST", "150"))
+WARM_AWS = int(os.environ.get("BENCH_WARM_AWS", "500"))
+WARM_AWS_POST = int(os.environ.get("BENCH_WARM_AWS_POST", "100"))
 WARMUP = 100  # invocations per route served before timing (not counted)
 WARMUP_AWS = 20
 PYTHON = os.environ.get("BENCH_PYTHON", str(ROOT / ".venv-bench" / "bin" / "python"))
