@@ -354,9 +354,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"# make bench: {report['when']}",
         "",
         f"Python {report['python']} on {report['cpus']} CPUs (shared); medians of "
-        f"{RUNS} fresh processes; warm figures over n invocations per route (after "
-        f"{WARMUP} untimed), fewer against moto, whose every call is slow. Ratios are "
-        "ours / peer from this same run.",
+        f"{RUNS} fresh processes; warm figures over n invocations per route after {WARMUP} "
+        f"untimed ({WARMUP_AWS} against moto, where n is smaller: every moto call is slow). "
+        "Ratios are ours / peer from this same run.",
         "",
         "## Budget",
         "",
