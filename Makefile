@@ -57,8 +57,16 @@ test: build  ## every test: unit, integration, end to end, infrastructure, lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 	$(MAKE) --no-print-directory lint
 
-bench: setup  ## benchmarks (not tests): cold start of each function
-	$(PY) benchmarks/cold_start.py
+# The peers of `make bench` live in their own environment: `uv sync` is exact, so one venv
+# synced with and without the bench group would lose packages on every switch.
+BENCH_VENV := .venv-bench
+
+$(BENCH_VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(BENCH_VENV) $(UV) sync --frozen --no-default-groups --group bench --python $(PYTHON)
+	touch $@
+
+bench: build $(BENCH_VENV)/.synced  ## benchmarks (not tests): ours against peers -> benchmarks/results/
+	$(PY) benchmarks/bench.py
 
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -142,3 +142,25 @@ def test_a_response_that_breaks_its_schema_is_a_500_not_a_client_error() -> None
     assert response["statusCode"] == 500
     assert problem(response)["type"] == "urn:catalog:problem:internal-error"
     assert "not a mapping" not in response["body"]
+
+
+class SpyLogger:
+    """Records which level each message was logged at."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def __getattr__(self, level: str) -> Any:
+        return lambda message, *args, **kwargs: self.lines.append((level, str(message)))
+
+
+@pytest.mark.parametrize(("path", "level"), [("/things", "debug"), ("/boom", "info")])
+def test_the_request_line_is_debug_unless_the_server_failed(
+    monkeypatch: pytest.MonkeyPatch, path: str, level: str
+) -> None:
+    # API Gateway's access log records every request; the function repeats it for 5xx only.
+    spy = SpyLogger()
+    monkeypatch.setattr("catalog.core.http.logger", spy)
+    call("GET", path)
+    assert (level, "request served") in spy.lines
+    assert ("info" if level == "debug" else "debug", "request served") not in spy.lines

@@ -63,11 +63,33 @@ class RedactSecrets(logging.Filter):
         if isinstance(record.args, tuple):
             record.args = tuple(_scrub(a) if isinstance(a, str) else a for a in record.args)
         for key, value in list(vars(record).items()):
+            if key in _FROM_CODE:
+                continue
             if key.lower() in SECRET_FIELDS:
                 setattr(record, key, REDACTED)
-            elif isinstance(value, str) and key not in ("msg", "message"):
+            elif isinstance(value, str):
                 setattr(record, key, _scrub(value))
         return True
+
+
+# Record attributes that logging fills from the code, never from input: not worth three
+# regular expressions each on every log line (msg and args are handled above).
+_FROM_CODE = frozenset(
+    {
+        "msg",
+        "message",
+        "args",
+        "name",
+        "levelname",
+        "pathname",
+        "filename",
+        "module",
+        "funcName",
+        "threadName",
+        "processName",
+        "taskName",
+    }
+)
 
 
 logger = Logger(use_rfc3339=True)

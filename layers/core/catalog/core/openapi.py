@@ -10,7 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from catalog.core.errors import PROBLEM_CONTENT_TYPE
 
 
+# Both models only describe responses in the OpenAPI document (errors are built as dicts):
+# `defer_build` spares every cold start their validators, built if the document is asked for.
 class FieldProblem(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     in_: str = Field(alias="in", description="body, query, path or header")
     pointer: str | None = Field(None, description="JSON pointer into the body, e.g. #/price")
     parameter: str | None = Field(None, description="Name of the failing parameter")
@@ -21,7 +25,7 @@ class FieldProblem(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details, as every error of this API is sent."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     type: str = Field(description="Stable identifier of the problem, urn:catalog:problem:<slug>")
     title: str
