@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import cache
@@ -98,7 +99,10 @@ class Transaction:
     def commit(self) -> frozenset[str]:
         """Write everything or nothing; the labels whose conditions failed (empty: written)."""
         try:
-            with TransactWrite(connection=connection()) as tx:
+            # The token makes the SDK's own retries (after a timeout, say) idempotent: a
+            # retry of a transaction that did commit must not fail its own conditions.
+            token = secrets.token_hex(16)
+            with TransactWrite(connection=connection(), client_request_token=token) as tx:
                 for _, _, op in self._ops:
                     op(tx)
         except TransactWriteError as error:
