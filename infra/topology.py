@@ -403,7 +403,10 @@ QUEUES = {
 }
 STREAMS = (
     *STREAMS,
-    StreamSource("products", "publisher", batch_size=100, on_failure="publisher-failures"),
+    # Publishing fails only when SNS does (transiently): retry long before giving up.
+    StreamSource(
+        "products", "publisher", batch_size=100, max_retries=10, on_failure="publisher-failures"
+    ),
 )
 SUBSCRIPTIONS = (
     *SUBSCRIPTIONS,

@@ -39,6 +39,7 @@ from infra import topology
 log = logging.getLogger("catalog.local.events")
 
 SQS_RECEIVE_MAX = 10  # messages per ReceiveMessage call
+SHARD_DISCOVERY_S = 5.0  # how often a stream's shard list is read again
 
 
 class Consumer(Protocol):
@@ -263,8 +264,13 @@ class StreamWorker(_Worker):
         self.source = source
         self.stream_arn = ""
         self.iterators: dict[str, str | None] = {}
+        self.shards_checked = 0.0
 
     def _discover_shards(self) -> None:
+        now = time.monotonic()
+        if self.iterators and now - self.shards_checked < SHARD_DISCOVERY_S:
+            return
+        self.shards_checked = now
         if not self.stream_arn:
             table = self.pump.names["tables"][self.source.table]
             described = self.pump.dynamodb.describe_table(TableName=table)
@@ -453,13 +459,12 @@ class EventPump:
         confirmations = 0
         while confirmations < 2:
             moment = time.monotonic()
-            self.wake()
+            self.wake()  # once: idle workers poll now instead of at their next interval
             while not self._idle_since(moment):
                 if time.monotonic() > deadline:
                     busy = [w.name for w in self.workers if w.busy or w.pending()]
                     raise TimeoutError(f"event pump still busy after {timeout}s: {busy}")
-                time.sleep(0.02)
-                self.wake()
+                time.sleep(0.1)
             confirmations += 1
 
     def wait_until(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:

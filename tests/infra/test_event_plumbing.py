@@ -74,7 +74,11 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
             topology,
             "FUNCTIONS",
             {
-                **topology.FUNCTIONS,
+                # the real functions, without their own plumbing (replaced by the sample's)
+                **{
+                    name: dataclasses.replace(f, topics=(), queues=(), buckets={})
+                    for name, f in topology.FUNCTIONS.items()
+                },
                 "meta": dataclasses.replace(
                     meta,
                     topics=(TOPIC.name,),

@@ -4,7 +4,8 @@ Events go out in SNS PublishBatch calls of ten. The batch answer follows Lambda'
 checkpoint rule for streams: the sequence number of the first record that is not fully
 published (an event refused, or a record that cannot be read); Lambda retries from there,
 so nothing after a failure is skipped, and what was already published may be published
-again: the same event ids, which receivers use to drop duplicates.
+again: the same event ids, which receivers use to drop duplicates. Publishing stops at the
+first refused call, since Lambda will send everything after it again anyway.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def publish(records: Sequence[dict[str, Any]], sns: Any = None) -> dict[str, Any
             logger.exception("PublishBatch failed")
             refused = set(range(len(chunk)))
         failed |= {chunk[n][0] for n in refused}
+        if refused:
+            break  # everything from the first failure is retried anyway: no need to send it now
     first_failed = min(failed, default=readable)
     logger.info(
         "published change events",

@@ -132,8 +132,14 @@ class WebhookRepository:
             raise
 
     def delete(self, webhook_id: str) -> None:
-        item = self._item(webhook_id)
-        item.delete()
+        """Remove the webhook, then its delivery history (TTL would, later)."""
+        self._item(webhook_id).delete()
+        history = DeliveryItem.query(
+            webhook_key(webhook_id), DeliveryItem.sk.startswith(DELIVERY_PREFIX)
+        )
+        with DeliveryItem.batch_write() as batch:
+            for delivery in history:
+                batch.delete(delivery)
 
     def record_delivery(
         self, webhook_id: str, event_id: str, event_type: str, attempt: int, outcome: Any
