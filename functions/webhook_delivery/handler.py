@@ -23,9 +23,12 @@ from catalog.core.errors import NotFound
 from catalog.core.observability import logger
 from catalog.webhooks.delivery import headers_for, post, retry_delay
 from catalog.webhooks.repository import WebhookRepository
+from catalog.webhooks.schemas import Webhook
 
 processor = BatchProcessor(event_type=EventType.SQS)
 repository = WebhookRepository()
+# Webhooks read during the current invocation (a batch mostly goes to a few receivers).
+_webhooks: dict[str, tuple[Webhook, str] | None] = {}
 
 
 class DeliveryFailed(Exception):
@@ -39,16 +42,25 @@ def _sqs() -> Any:
     return boto3.client("sqs")
 
 
+def _webhook(webhook_id: str) -> tuple[Webhook, str] | None:
+    if webhook_id not in _webhooks:
+        try:
+            _webhooks[webhook_id] = repository.get_with_secret(webhook_id)
+        except NotFound:
+            _webhooks[webhook_id] = None
+    return _webhooks[webhook_id]
+
+
 def deliver(record: SQSRecord) -> None:
     message = json.loads(record.body)
     event = message["event"]
     attempt = int(record.attributes.approximate_receive_count)
     context = {"webhook": message["webhook_id"], "event_id": event["id"], "attempt": attempt}
-    try:
-        webhook, secret = repository.get_with_secret(message["webhook_id"])
-    except NotFound:
+    found = _webhook(message["webhook_id"])
+    if found is None:
         logger.info("webhook deleted: delivery dropped", extra=context)
         return
+    webhook, secret = found
     if not webhook.active:
         logger.info("webhook paused: delivery dropped", extra=context)
         return
@@ -76,6 +88,7 @@ def deliver(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    _webhooks.clear()  # a change to a webhook applies from the next batch
     answer = process_partial_response(
         event=event, record_handler=deliver, processor=processor, context=context
     )
