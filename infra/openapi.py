@@ -32,6 +32,8 @@ def generate() -> dict[str, Any]:
         on_conflict="error",
     )
     for function in topology.FUNCTIONS.values():
+        if not topology.routes_of(function.name):
+            continue  # an event consumer: no resolver, no routes
         module = function.handler.rsplit(".", 1)[0]
         merge.add_file(ROOT / function.code / f"{module}.py", resolver_name="app")
     with warnings.catch_warnings():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.topology import Queue
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -19,6 +21,23 @@ class Stage:
     auto_confirm_users: bool = False
     # Cognito threat protection (the Plus feature plan) where its cost is warranted.
     threat_protection: bool = False
+    # Event plumbing: a shorter visibility timeout for every queue than the topology's
+    # (only where no real consumer runs for long: the local runner and its tests), so that
+    # retries and redrive to the dead-letter queue happen in seconds, by the same rules.
+    queue_visibility_timeout_s: int | None = None
+    # Webhooks: the delay before each retry of a failed delivery (attempt n waits the nth;
+    # the queue's max_receives ends it in the DLQ), and how long a receiver may take.
+    webhook_retry_delays_s: tuple[int, ...] = (30, 120, 600, 1800, 3600, 7200, 14400)
+    webhook_timeout_s: int = 5
+    # Deliver to http:// and loopback receivers (the local runner's tests run one). Never in
+    # the cloud: there, only https URLs resolving to public addresses are accepted (SSRF).
+    webhook_allow_local_urls: bool = False
+    # Sender of notification emails (an identity verified in SES).
+    email_sender: str = "catalog@example.com"
+
+    def visibility_timeout_s(self, queue: Queue) -> int:
+        """How long a received message of `queue` stays hidden in this stage."""
+        return self.queue_visibility_timeout_s or queue.visibility_timeout_s
 
     def function_settings(self) -> dict[str, str]:
         """The settings every function of this stage gets as environment variables."""
@@ -27,11 +46,29 @@ class Stage:
             "CORS_ALLOW_ORIGINS": ",".join(self.cors_allow_origins),
             "HSTS_MAX_AGE": str(self.hsts_max_age),
             "AUTO_CONFIRM_USERS": "true" if self.auto_confirm_users else "false",
+            **self.notification_settings(),
+        }
+
+    def notification_settings(self) -> dict[str, str]:
+        return {
+            "WEBHOOK_RETRY_DELAYS": ",".join(str(d) for d in self.webhook_retry_delays_s),
+            "WEBHOOK_TIMEOUT_S": str(self.webhook_timeout_s),
+            "WEBHOOK_ALLOW_LOCAL_URLS": "true" if self.webhook_allow_local_urls else "false",
+            "EMAIL_SENDER": self.email_sender,
         }
 
 
 STAGES: dict[str, Stage] = {
-    "local": Stage("local", log_retention_days=1, retain_data=False, auto_confirm_users=True),
+    "local": Stage(
+        "local",
+        log_retention_days=1,
+        retain_data=False,
+        auto_confirm_users=True,
+        queue_visibility_timeout_s=2,
+        webhook_retry_delays_s=(1, 1, 1, 2, 2, 2, 2),
+        webhook_timeout_s=2,
+        webhook_allow_local_urls=True,
+    ),
     "dev": Stage(
         "dev",
         log_level="DEBUG",
