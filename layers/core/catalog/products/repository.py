@@ -29,6 +29,7 @@ from catalog.categories.repository import count_change, missing_category
 from catalog.core.dynamo import DecimalAttribute, TableName, Transaction, string_index
 from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
 from catalog.core.types import iso_millis
+from catalog.images.records import from_attributes, images_attribute, to_attributes
 from catalog.products.listing import (
     POSITION,
     ListingPlan,
@@ -80,6 +81,7 @@ class ProductItem(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
+    images = images_attribute()
 
     by_status = string_index("gsi1", "gsi1pk", "gsi1sk")
     by_category = string_index("gsi2", "gsi2pk", "gsi2sk")
@@ -134,6 +136,7 @@ def _to_item(product: Product, stored_version: int | None) -> ProductItem:
         owner=product.owner,
         created_at=iso_millis(product.created_at),
         updated_at=iso_millis(product.updated_at),
+        images=to_attributes(product.images),
     )
     if stored_version is not None:
         item.version = stored_version
@@ -156,6 +159,7 @@ def _to_product(item: ProductItem) -> Product:
         created_at=datetime.fromisoformat(item.created_at),
         updated_at=datetime.fromisoformat(item.updated_at),
         version=int(item.version),
+        images=from_attributes(item.images),
     )
 
 
