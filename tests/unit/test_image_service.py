@@ -67,11 +67,6 @@ class InMemoryBucket:
         for key in keys:
             self.objects.pop(key, None)
 
-    def delete_prefix(self, prefix: str) -> int:
-        doomed = [k for k in self.objects if k.startswith(prefix)]
-        self.delete(doomed)
-        return len(doomed)
-
 
 @pytest.fixture
 def clock() -> Clock:
@@ -273,13 +268,15 @@ def test_deleting_an_image_removes_its_files_and_unknown_ids_are_404(
         service.delete_image(product_id, image_id, EDITOR)
 
 
-def test_delete_all_removes_every_file_of_a_product(
+def test_delete_files_removes_every_file_of_the_images_named(
     service: ImageService, bucket: InMemoryBucket, product_id: str
 ) -> None:
     image_id = service.request_upload(product_id, JPEG, EDITOR).image_id
-    service.request_upload(product_id, JPEG, EDITOR)
+    late_id = service.request_upload(product_id, JPEG, EDITOR).image_id
     bucket.upload(upload_key(product_id, image_id), images.photo())
     service.process_upload(upload_key(product_id, image_id))
+    bucket.upload(upload_key(product_id, late_id), images.photo())  # not processed yet
     bucket.upload("images/OTHERPRODUCT/x/256.webp", b"x")
-    assert service.delete_all(product_id) == 2
+    assert len(bucket.objects) == 4
+    service.delete_files(product_id, [image_id, late_id])
     assert list(bucket.objects) == ["images/OTHERPRODUCT/x/256.webp"]

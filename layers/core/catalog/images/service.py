@@ -54,11 +54,6 @@ def rendition_key(product_id: str, image_id: str, size: int) -> str:
     return f"images/{product_id}/{image_id}/{size}.webp"
 
 
-def product_prefixes(product_id: str) -> tuple[str, str]:
-    """Every key of a product's images starts with one of these."""
-    return f"uploads/{product_id}/", f"images/{product_id}/"
-
-
 def parse_upload_key(key: str) -> tuple[str, str] | None:
     """(product id, image id) of an upload key, else None."""
     match = _UPLOAD_KEY.match(key)
@@ -74,7 +69,6 @@ class Objects(Protocol):
     def read(self, key: str, limit: int) -> tuple[bytes, datetime] | None: ...
     def write(self, key: str, data: bytes, content_type: str, cache_control: str) -> None: ...
     def delete(self, keys: list[str]) -> None: ...
-    def delete_prefix(self, prefix: str) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -189,9 +183,10 @@ class ImageService:
         # without its files. A processor finishing meanwhile removes what it wrote.
         self._objects.delete(self._keys_of(product_id, image_id))
 
-    def delete_all(self, product_id: str) -> int:
-        """Remove every file of a product's images (after the product was deleted)."""
-        return sum(self._objects.delete_prefix(p) for p in product_prefixes(product_id))
+    def delete_files(self, product_id: str, image_ids: list[str]) -> None:
+        """Remove every file of these images of a product (once the product is deleted:
+        the images' records went with its item)."""
+        self._objects.delete([k for i in image_ids for k in self._keys_of(product_id, i)])
 
     @staticmethod
     def _keys_of(product_id: str, image_id: str) -> list[str]:

@@ -108,14 +108,3 @@ class MediaBucket:
             if answer.get("Errors"):
                 failed = [error.get("Key") for error in answer["Errors"]]
                 raise RuntimeError(f"S3 could not delete {failed}")
-
-    def delete_prefix(self, prefix: str) -> int:
-        """Remove every object whose key starts with `prefix`; how many there were."""
-        paginator = self._s3.get_paginator("list_objects_v2")
-        keys = [
-            item["Key"]
-            for page in paginator.paginate(Bucket=self.name, Prefix=prefix)
-            for item in page.get("Contents", [])
-        ]
-        self.delete(keys)
-        return len(keys)
