@@ -59,6 +59,7 @@ test: build  ## every test: unit, integration, end to end, infrastructure, lint
 
 bench: setup  ## benchmarks (not tests): cold start of each function
 	$(PY) benchmarks/cold_start.py
+	$(PY) benchmarks/images.py
 
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -27,6 +27,12 @@ FIRST_REQUEST = {
     "meta": ("GET", "/v1/health", "/v1/health"),
     "users": ("GET", "/v1/users/me", "/v1/users/me"),  # anonymous: answered before any AWS call
     "auth": ("POST", "/v1/auth/password/forgot", "/v1/auth/password/forgot"),
+    # anonymous: answered 401 before any AWS call (the import is what this one measures)
+    "product-images": (
+        "POST",
+        "/v1/products/01J0000000000000000000000A/images",
+        "/v1/products/{id}/images",
+    ),
 }
 BODIES = {"auth": '{"email": "nobody@example.com"}'}
 
