@@ -21,9 +21,15 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as sns_subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from infra import gateway_responses, topology
@@ -69,6 +75,17 @@ COGNITO_AUTO_CONFIRM_ACTIONS = (
     "cognito-idp:AdminConfirmSignUp",
     "cognito-idp:AdminUpdateUserAttributes",
 )
+
+# What a function may do to a queue it declares: send, and reschedule a message it
+# received (ChangeMessageVisibility: a retry after a growing delay).
+QUEUE_SEND_ACTIONS = (
+    "sqs:SendMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+)
+BUCKET_READ_ACTIONS = ("s3:GetObject",)
+BUCKET_WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject")
 
 PASSWORD_MIN_LENGTH = 12
 ACCESS_TOKEN_VALIDITY = Duration.hours(1)
@@ -132,7 +149,10 @@ class CatalogStack(Stack):
         self.secrets = {name: self._secret(spec) for name, spec in topology.SECRETS.items()}
         self.user_pool, self.user_pool_client = self._user_pool(topology.USER_POOL)
         self.layers = {"core": self._core_layer()}
+        # Event plumbing before the functions: their environment names queues and topics.
+        self._event_plumbing()
         self.functions = {name: self._function(spec) for name, spec in topology.FUNCTIONS.items()}
+        self._event_sources()
         self.api = self._api()
         self._monitoring()
         # One output under a stable key, instead of RestApi's hash-suffixed `ApiEndpoint…`.
@@ -369,6 +389,9 @@ class CatalogStack(Stack):
                 secret_ids={name: secret.secret_arn for name, secret in self.secrets.items()},
                 user_pool=self._user_pool_refs(),
                 settings=self.stage.function_settings(),
+                bucket_names={name: bucket.bucket_name for name, bucket in self.buckets.items()},
+                topic_arns={name: topic.topic_arn for name, topic in self.topics.items()},
+                queue_urls={name: queue.queue_url for name, queue in self.queues.items()},
             ),
             description=f"catalog {self.stage.name}: {spec.name}",
         )
@@ -378,11 +401,18 @@ class CatalogStack(Stack):
         for secret_name in spec.secrets:
             self.secrets[secret_name].grant_read(role)
         self._grant_user_pool(role, spec)
+        self._grant_event_plumbing(role, spec)
+        reads_stream = any(s.consumer == spec.name for s in topology.STREAMS)
         acknowledge(
             role,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and PutTelemetryRecords "
-            "support no resource-level permissions, so AWS requires Resource '*'.",
+            "support no resource-level permissions, so AWS requires Resource '*'."
+            + (
+                " The stream event source's dynamodb:ListStreams has none either."
+                if reads_stream
+                else ""
+            ),
         )
         acknowledge(
             function,
@@ -401,6 +431,232 @@ class CatalogStack(Stack):
         resources = [table.table_arn]
         resources += [f"{table.table_arn}/index/{index.name}" for index in spec.indexes]
         role.add_to_policy(iam.PolicyStatement(actions=list(actions), resources=resources))
+
+    # --- event plumbing -------------------------------------------------------------------
+
+    def _event_plumbing(self) -> None:
+        """Queues (each with a DLQ and its alarm), topics, subscriptions and buckets."""
+        self.dlq_alarms: dict[str, cloudwatch.Alarm] = {}
+        self.queues = {name: self._queue(spec) for name, spec in topology.QUEUES.items()}
+        self.topics = {name: self._topic(spec) for name, spec in topology.TOPICS.items()}
+        for subscription in topology.SUBSCRIPTIONS:
+            policy = subscription.filter_policy
+            self.topics[subscription.topic].add_subscription(
+                sns_subscriptions.SqsSubscription(
+                    self.queues[subscription.queue],
+                    raw_message_delivery=True,
+                    filter_policy=(
+                        {
+                            attribute: sns.SubscriptionFilter.string_filter(allowlist=values)
+                            for attribute, values in policy.items()
+                        }
+                        if policy
+                        else None
+                    ),
+                )
+            )
+        self.buckets = {name: self._bucket(spec) for name, spec in topology.BUCKETS.items()}
+
+    def _queue(self, spec: topology.Queue) -> sqs.Queue:
+        construct_id = f"Queue{construct_name(spec.name)}"
+        dead_letters = sqs.Queue(
+            self,
+            f"{construct_id}Dlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),  # SQS's longest: time to look and redrive
+            removal_policy=self.removal,
+        )
+        queue = sqs.Queue(
+            self,
+            construct_id,
+            # SSE-SQS rather than KMS: SNS and S3 can deliver to it without a key policy.
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(self.stage.visibility_timeout_s(spec)),
+            retention_period=Duration.days(spec.retention_days),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=spec.max_receives, queue=dead_letters
+            ),
+            removal_policy=self.removal,
+        )
+        # Any message in a dead-letter queue is an event that did not get through: alarm.
+        self.dlq_alarms[spec.name] = cloudwatch.Alarm(
+            self,
+            f"{construct_id}DlqAlarm",
+            alarm_description=(
+                f"catalog {self.stage.name}: messages in the dead-letter queue of {spec.name}"
+            ),
+            metric=dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        if not any(source.queue == spec.name for source in topology.QUEUE_SOURCES):
+            # Nobody consumes it (a stream's on-failure destination): its depth is the alarm.
+            cloudwatch.Alarm(
+                self,
+                f"{construct_id}DepthAlarm",
+                alarm_description=(
+                    f"catalog {self.stage.name}: unconsumed messages in {spec.name}"
+                ),
+                metric=queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        return queue
+
+    def _topic(self, spec: topology.Topic) -> sns.Topic:
+        return sns.Topic(
+            self,
+            f"Topic{construct_name(spec.name)}",
+            display_name=f"catalog {self.stage.name} {spec.name}",
+            # The AWS-managed SNS key: encrypted at rest with no key policy to maintain.
+            master_key=kms.Alias.from_alias_name(
+                self, f"Topic{construct_name(spec.name)}Key", "alias/aws/sns"
+            ),
+            enforce_ssl=True,
+        )
+
+    def _bucket(self, spec: topology.Bucket) -> s3.Bucket:
+        construct_id = f"Bucket{construct_name(spec.name)}"
+        stack = Stack.of(self)
+        # A fixed name, so the queues' policies can name the bucket without a dependency
+        # cycle (the bucket's notification configuration needs those policies first).
+        name = f"catalog-{self.stage.name}-{spec.name}-{stack.account}-{stack.region}"
+        bucket = s3.Bucket(
+            self,
+            construct_id,
+            bucket_name=name,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            removal_policy=self.removal,
+            lifecycle_rules=[
+                s3.LifecycleRule(prefix=prefix, expiration=Duration.days(days))
+                for prefix, days in spec.expire_prefixes.items()
+            ],
+        )
+        acknowledge(
+            bucket,
+            "AwsSolutions-S1",
+            "Server access logs would need a log bucket per stage; object-level activity is "
+            "already recorded where it matters: uploads arrive through presigned requests the "
+            "API issues (logged with their principal) and each creation becomes a queued event.",
+        )
+        if spec.notifications:
+            # Plain CloudFormation notification configuration instead of
+            # add_event_notification, which deploys a custom-resource Lambda function.
+            bucket_arn = f"arn:{stack.partition}:s3:::{name}"
+            policies = []
+            for notification in spec.notifications:
+                queue = self.queues[notification.queue]
+                result = queue.add_to_resource_policy(
+                    iam.PolicyStatement(
+                        principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+                        actions=["sqs:SendMessage"],
+                        resources=[queue.queue_arn],
+                        conditions={
+                            "ArnEquals": {"aws:SourceArn": bucket_arn},
+                            "StringEquals": {"aws:SourceAccount": stack.account},
+                        },
+                    )
+                )
+                if result.policy_dependable is not None:
+                    policies.append(result.policy_dependable)
+            cfn_bucket = bucket.node.default_child
+            assert isinstance(cfn_bucket, s3.CfnBucket)
+            cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+                queue_configurations=[
+                    s3.CfnBucket.QueueConfigurationProperty(
+                        event="s3:ObjectCreated:*",
+                        queue=self.queues[notification.queue].queue_arn,
+                        filter=s3.CfnBucket.NotificationFilterProperty(
+                            s3_key=s3.CfnBucket.S3KeyFilterProperty(
+                                rules=[
+                                    s3.CfnBucket.FilterRuleProperty(
+                                        name="prefix", value=notification.prefix
+                                    )
+                                ]
+                            )
+                        ),
+                    )
+                    for notification in spec.notifications
+                ]
+            )
+            for policy in policies:
+                bucket.node.add_dependency(policy)
+        return bucket
+
+    def _grant_event_plumbing(self, role: iam.Role, spec: topology.Function) -> None:
+        for topic_name in spec.topics:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["sns:Publish"], resources=[self.topics[topic_name].topic_arn]
+                )
+            )
+        for queue_name in spec.queues:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=list(QUEUE_SEND_ACTIONS),
+                    resources=[self.queues[queue_name].queue_arn],
+                )
+            )
+        for bucket_name, access in spec.buckets.items():
+            bucket = self.buckets[bucket_name]
+            actions = BUCKET_READ_ACTIONS + (BUCKET_WRITE_ACTIONS if access == "write" else ())
+            role.add_to_policy(
+                iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects("*")])
+            )
+            cfn_bucket = bucket.node.default_child
+            assert isinstance(cfn_bucket, s3.CfnBucket)
+            logical_id = self.resolve(cfn_bucket.logical_id)
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/*]",
+                f"Object-level {access} access to the {bucket_name} bucket, which the topology "
+                "grants this function: object keys are made per upload, so they cannot be "
+                "listed in the policy; the actions are listed one by one.",
+            )
+
+    def _event_sources(self) -> None:
+        """SQS and stream event source mappings, as the local event pump plays them."""
+        for source in topology.QUEUE_SOURCES:
+            self.functions[source.consumer].add_event_source(
+                event_sources.SqsEventSource(
+                    self.queues[source.queue],
+                    batch_size=source.batch_size,
+                    max_batching_window=(
+                        Duration.seconds(source.max_batching_window_s)
+                        if source.max_batching_window_s
+                        else None
+                    ),
+                    report_batch_item_failures=True,
+                )
+            )
+        for stream in topology.STREAMS:
+            self.functions[stream.consumer].add_event_source(
+                event_sources.DynamoEventSource(
+                    self.tables[stream.table],
+                    starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                    batch_size=stream.batch_size,
+                    bisect_batch_on_error=stream.bisect_on_error,
+                    retry_attempts=stream.max_retries,
+                    report_batch_item_failures=True,
+                    on_failure=(
+                        event_sources.SqsDlq(self.queues[stream.on_failure])
+                        if stream.on_failure
+                        else None
+                    ),
+                )
+            )
 
     # --- API ------------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.topology import Queue
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -19,6 +21,14 @@ class Stage:
     auto_confirm_users: bool = False
     # Cognito threat protection (the Plus feature plan) where its cost is warranted.
     threat_protection: bool = False
+    # Event plumbing: a shorter visibility timeout for every queue than the topology's
+    # (only where no real consumer runs for long: the local runner and its tests), so that
+    # retries and redrive to the dead-letter queue happen in seconds, by the same rules.
+    queue_visibility_timeout_s: int | None = None
+
+    def visibility_timeout_s(self, queue: Queue) -> int:
+        """How long a received message of `queue` stays hidden in this stage."""
+        return self.queue_visibility_timeout_s or queue.visibility_timeout_s
 
     def function_settings(self) -> dict[str, str]:
         """The settings every function of this stage gets as environment variables."""
@@ -31,7 +41,13 @@ class Stage:
 
 
 STAGES: dict[str, Stage] = {
-    "local": Stage("local", log_retention_days=1, retain_data=False, auto_confirm_users=True),
+    "local": Stage(
+        "local",
+        log_retention_days=1,
+        retain_data=False,
+        auto_confirm_users=True,
+        queue_visibility_timeout_s=2,
+    ),
     "dev": Stage(
         "dev",
         log_level="DEBUG",

@@ -7,6 +7,7 @@ frozen dataclasses only: importing this must stay cheap and must not need CDK.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -64,6 +65,12 @@ class Function:
     user_pool: Literal["verify", "admin"] = "verify"
     layers: tuple[str, ...] = ("core",)
     handler: str = "handler.lambda_handler"
+    # Event plumbing the function may touch (env vars BUCKET_/TOPIC_/QUEUE_<NAME>):
+    # buckets with read or write access, topics it publishes to, queues it sends to (and
+    # whose messages' visibility it may change, to schedule a retry).
+    buckets: dict[str, TableAccess] = field(default_factory=dict)
+    topics: tuple[str, ...] = ()
+    queues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,18 +128,95 @@ class UserPool:
 USER_POOL = UserPool("users", groups=ROLES, default_group="viewer")
 
 
-# Event sources, buckets, topics and queues are filled in by later capabilities
-# (images, change events); their types live here so both runtimes read one list.
+# --- event plumbing -----------------------------------------------------------------------
+# Queues are the one way events reach consumer functions (except a table's stream, read by
+# its consumer directly), so every event gets retries, a dead-letter queue and an alarm.
+
+
+def env_name(prefix: str, logical: str) -> str:
+    """`QUEUE`, `image-uploads` -> `QUEUE_IMAGE_UPLOADS`: the variable naming a resource."""
+    return f"{prefix}_{logical.upper().replace('-', '_')}"
 
 
 @dataclass(frozen=True)
 class StreamSource:
+    """A table's stream -> consumer function (Lambda event source mapping)."""
+
     table: str
     consumer: str
     batch_size: int = 100
+    # A failing batch is split in halves until the failing record is alone, so one bad
+    # record holds up (and re-sends) as few good ones as possible.
     bisect_on_error: bool = True
     max_retries: int = 5
+    # The queue that receives the failed batch's description (shard, sequence numbers)
+    # once its retries are used up; it has an alarm like every dead-letter queue.
     on_failure: str | None = None
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue with its dead-letter queue `<name>-dlq` (redrive after max_receives)."""
+
+    name: str  # logical name, e.g. "webhooks", "image-uploads"
+    visibility_timeout_s: int = 60  # >= 6x the consumer's timeout, as AWS advises
+    max_receives: int = 5  # then moved to its dead-letter queue "<name>-dlq"
+    retention_days: int = 14
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}-dlq"
+
+    @property
+    def env_var(self) -> str:
+        return env_name("QUEUE", self.name)
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    """SQS event source mapping: queue -> consumer function."""
+
+    queue: str
+    consumer: str  # a FUNCTIONS key
+    batch_size: int = 10
+    max_batching_window_s: int = 0  # ReportBatchItemFailures is always on
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+
+    @property
+    def env_var(self) -> str:
+        return env_name("TOPIC", self.name)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """SNS topic -> SQS queue, raw message delivery."""
+
+    topic: str
+    queue: str
+    filter_policy: dict[str, list[str]] | None = None  # on message attributes
+
+
+@dataclass(frozen=True)
+class BucketNotification:
+    """S3 ObjectCreated under `prefix` -> queue."""
+
+    prefix: str
+    queue: str
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    notifications: tuple[BucketNotification, ...] = ()
+    expire_prefixes: dict[str, int] = field(default_factory=dict)  # prefix -> days (lifecycle)
+
+    @property
+    def env_var(self) -> str:
+        return env_name("BUCKET", self.name)
 
 
 # --- the catalog --------------------------------------------------------------------------
@@ -229,10 +313,13 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/v1/users/{id}", "users", ADMINS),
 )
 
+# Event plumbing. Each capability adds its entries in a block of its own below these.
 STREAMS: tuple[StreamSource, ...] = ()
-BUCKETS: tuple[str, ...] = ()
-TOPICS: tuple[str, ...] = ()
-QUEUES: tuple[str, ...] = ()
+QUEUES: dict[str, Queue] = {}
+QUEUE_SOURCES: tuple[QueueSource, ...] = ()
+TOPICS: dict[str, Topic] = {}
+SUBSCRIPTIONS: tuple[Subscription, ...] = ()
+BUCKETS: dict[str, Bucket] = {}
 
 # Content types API Gateway hands to functions base64-encoded (everything else arrives as text).
 BINARY_MEDIA_TYPES: tuple[str, ...] = ("multipart/form-data", "application/octet-stream", "image/*")
@@ -285,11 +372,16 @@ def function_environment(
     secret_ids: dict[str, str],
     user_pool: UserPoolRefs,
     settings: dict[str, str],
+    bucket_names: Mapping[str, str] | None = None,
+    topic_arns: Mapping[str, str] | None = None,
+    queue_urls: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment a function gets in either runtime.
 
     `table_names` and `secret_ids` map logical names to physical ones (CDK tokens in the
     cloud, fixed names locally); `settings` holds the stage's settings (CORS, log level...).
+    Buckets, topics and queues the function declares are passed the same way (bucket names,
+    topic ARNs, queue URLs); a function that declares none needs none of them.
     """
     env = {
         "STAGE": stage,
@@ -304,6 +396,9 @@ def function_environment(
     }
     env.update({TABLES[t].env_var: table_names[t] for t in function.tables})
     env.update({SECRETS[s].env_var: secret_ids[s] for s in function.secrets})
+    env.update({BUCKETS[b].env_var: (bucket_names or {})[b] for b in function.buckets})
+    env.update({TOPICS[t].env_var: (topic_arns or {})[t] for t in function.topics})
+    env.update({QUEUES[q].env_var: (queue_urls or {})[q] for q in function.queues})
     return env
 
 
@@ -326,3 +421,58 @@ def validate() -> None:
         if key in seen:
             raise ValueError(f"duplicate route {key}")
         seen.add(key)
+    validate_events()
+
+
+def validate_events() -> None:
+    """Every event source, subscription, notification and grant names what exists."""
+
+    def need(kind: str, name: str, known: Mapping[str, object], where: str) -> None:
+        if name not in known:
+            raise ValueError(f"{where}: no {kind} {name}")
+
+    for function in FUNCTIONS.values():
+        where = f"function {function.name}"
+        for bucket_name in function.buckets:
+            need("bucket", bucket_name, BUCKETS, where)
+        for topic_name in function.topics:
+            need("topic", topic_name, TOPICS, where)
+        for queue_name in function.queues:
+            need("queue", queue_name, QUEUES, where)
+    for name, queue in QUEUES.items():
+        if name != queue.name:
+            raise ValueError(f"queue {name} is keyed under another name ({queue.name})")
+        if name.endswith("-dlq") or queue.dlq_name in QUEUES:
+            raise ValueError(f"queue {name}: the name -dlq is reserved for dead-letter queues")
+        if not 1 <= queue.max_receives <= 1000:
+            raise ValueError(f"queue {name}: max_receives must be 1..1000")
+    for stream in STREAMS:
+        where = f"stream of {stream.table}"
+        need("table", stream.table, TABLES, where)
+        need("function", stream.consumer, FUNCTIONS, where)
+        if TABLES[stream.table].stream is None:
+            raise ValueError(f"{where}: the table has no stream")
+        if stream.on_failure is not None:
+            need("queue", stream.on_failure, QUEUES, where)
+    consumed: set[str] = set()
+    for source in QUEUE_SOURCES:
+        where = f"queue source {source.queue}"
+        need("queue", source.queue, QUEUES, where)
+        need("function", source.consumer, FUNCTIONS, where)
+        if source.queue in consumed:
+            raise ValueError(f"{where}: a queue has one consumer")
+        consumed.add(source.queue)
+        if not 1 <= source.batch_size <= 10 and source.max_batching_window_s == 0:
+            raise ValueError(f"{where}: batches over 10 need a batching window")
+        # Lambda refuses a mapping whose queue hides messages for less than the timeout.
+        if QUEUES[source.queue].visibility_timeout_s < FUNCTIONS[source.consumer].timeout_s:
+            raise ValueError(f"{where}: visibility timeout below the consumer's timeout")
+    for subscription in SUBSCRIPTIONS:
+        where = f"subscription {subscription.topic} -> {subscription.queue}"
+        need("topic", subscription.topic, TOPICS, where)
+        need("queue", subscription.queue, QUEUES, where)
+    for name, bucket in BUCKETS.items():
+        if name != bucket.name:
+            raise ValueError(f"bucket {name} is keyed under another name ({bucket.name})")
+        for notification in bucket.notifications:
+            need("queue", notification.queue, QUEUES, f"bucket {name}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import secrets as random_secrets
+from collections.abc import Iterable
 from typing import Any
 
 import boto3
@@ -121,3 +123,122 @@ def provision(stage: str, endpoint_url: str, region: str) -> dict[str, dict[str,
         )
         secret_ids[secret.name] = created["ARN"]
     return {"tables": table_names, "secrets": secret_ids}
+
+
+# --- event plumbing -----------------------------------------------------------------------
+
+SECONDS_PER_DAY = 86400
+MAX_RETENTION_S = 14 * SECONDS_PER_DAY  # SQS's maximum
+
+
+def queue_attributes(queue: topology.Queue, visibility_timeout_s: int) -> dict[str, str]:
+    """The CreateQueue attributes of a topology queue (its DLQ's ARN is added by the caller)."""
+    return {
+        "VisibilityTimeout": str(visibility_timeout_s),
+        "MessageRetentionPeriod": str(min(queue.retention_days * SECONDS_PER_DAY, MAX_RETENTION_S)),
+    }
+
+
+def prefix_rule(prefix: str) -> dict[str, str]:
+    return {"Name": "prefix", "Value": prefix}
+
+
+def provision_events(
+    stage: str,
+    endpoint_url: str,
+    region: str,
+    *,
+    queues: Iterable[topology.Queue] | None = None,
+    topics: Iterable[topology.Topic] | None = None,
+    subscriptions: Iterable[topology.Subscription] | None = None,
+    buckets: Iterable[topology.Bucket] | None = None,
+) -> dict[str, dict[str, str]]:
+    """Queues (each with its DLQ and redrive policy), topics, subscriptions and buckets with
+    their notifications, as the stack declares them (the topology's, unless given). Returns
+    logical -> physical per kind: `queues` (URLs, `<name>-dlq` included), `queue_arns`,
+    `topics` (ARNs), `buckets` (names)."""
+    from infra.stages import stage as stage_config
+
+    config = stage_config(stage)
+    session = boto3.session.Session(region_name=region)
+    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    sns = session.client("sns", endpoint_url=endpoint_url)
+    s3 = session.client("s3", endpoint_url=endpoint_url)
+    queue_urls: dict[str, str] = {}
+    queue_arns: dict[str, str] = {}
+
+    def create_queue(logical: str, attributes: dict[str, str]) -> None:
+        url = sqs.create_queue(QueueName=physical_name(logical, stage), Attributes=attributes)[
+            "QueueUrl"
+        ]
+        queue_urls[logical] = url
+        queue_arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+
+    for queue in topology.QUEUES.values() if queues is None else queues:
+        create_queue(
+            queue.dlq_name,
+            {"MessageRetentionPeriod": str(MAX_RETENTION_S)},
+        )
+        attributes = queue_attributes(queue, config.visibility_timeout_s(queue))
+        redrive = {"deadLetterTargetArn": queue_arns[queue.dlq_name]}
+        attributes["RedrivePolicy"] = json.dumps({**redrive, "maxReceiveCount": queue.max_receives})
+        create_queue(queue.name, attributes)
+
+    topic_arns = {
+        name: sns.create_topic(Name=physical_name(name, stage))["TopicArn"]
+        for name in (topology.TOPICS if topics is None else {t.name: t for t in topics})
+    }
+    for subscription in topology.SUBSCRIPTIONS if subscriptions is None else subscriptions:
+        attributes = {"RawMessageDelivery": "true"}
+        if subscription.filter_policy is not None:
+            attributes["FilterPolicy"] = json.dumps(subscription.filter_policy)
+        sns.subscribe(
+            TopicArn=topic_arns[subscription.topic],
+            Protocol="sqs",
+            Endpoint=queue_arns[subscription.queue],
+            Attributes=attributes,
+            ReturnSubscriptionArn=True,
+        )
+
+    bucket_names: dict[str, str] = {}
+    for bucket in topology.BUCKETS.values() if buckets is None else buckets:
+        name = physical_name(bucket.name, stage)
+        s3.create_bucket(Bucket=name)
+        bucket_names[bucket.name] = name
+        if bucket.notifications:
+            s3.put_bucket_notification_configuration(
+                Bucket=name,
+                NotificationConfiguration={
+                    "QueueConfigurations": [
+                        {
+                            "QueueArn": queue_arns[n.queue],
+                            "Events": ["s3:ObjectCreated:*"],
+                            "Filter": {"Key": {"FilterRules": [prefix_rule(n.prefix)]}},
+                        }
+                        for n in bucket.notifications
+                    ]
+                },
+            )
+        if bucket.expire_prefixes:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name,
+                LifecycleConfiguration={
+                    "Rules": [
+                        {
+                            "ID": f"expire-{prefix.strip('/').replace('/', '-') or 'all'}",
+                            "Filter": {"Prefix": prefix},
+                            "Status": "Enabled",
+                            "Expiration": {"Days": days},
+                        }
+                        for prefix, days in bucket.expire_prefixes.items()
+                    ]
+                },
+            )
+    return {
+        "queues": queue_urls,
+        "queue_arns": queue_arns,
+        "topics": topic_arns,
+        "buckets": bucket_names,
+    }

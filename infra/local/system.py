@@ -14,10 +14,16 @@ from moto.server import ThreadedMotoServer
 
 from catalog.core import settings as catalog_settings
 from infra import topology
+from infra.local.events import EventPump
 from infra.local.fidelity import make_dynamodb_writes_atomic
 from infra.local.functions import LocalFunction
 from infra.local.gateway import LocalGateway
-from infra.local.provision import physical_name, provision, provision_user_pool
+from infra.local.provision import (
+    physical_name,
+    provision,
+    provision_events,
+    provision_user_pool,
+)
 from infra.stages import stage as stage_config
 
 FAKE_CREDENTIALS = {
@@ -40,6 +46,7 @@ class LocalSystem:
     other_client_id: str = ""  # a second app client of the pool, for tests
     _moto: ThreadedMotoServer | None = None
     gateway: LocalGateway | None = None
+    events: EventPump | None = None
 
     @property
     def aws_url(self) -> str:
@@ -67,6 +74,7 @@ class LocalSystem:
             POWERTOOLS_TRACE_DISABLED="true",
         )
         self.names = provision(self.stage, self.aws_url, self.region)
+        self.names.update(provision_events(self.stage, self.aws_url, self.region))
         self.user_pool, self.other_client_id = provision_user_pool(
             self.stage, self.aws_url, self.region
         )
@@ -81,6 +89,9 @@ class LocalSystem:
                     secret_ids=self.names["secrets"],
                     user_pool=self.user_pool,
                     settings=config.function_settings(),
+                    bucket_names=self.names["buckets"],
+                    topic_arns=self.names["topics"],
+                    queue_urls=self.names["queues"],
                 )
             )
             functions[spec.name] = LocalFunction(
@@ -90,9 +101,20 @@ class LocalSystem:
         catalog_settings.settings.cache_clear()
         self.gateway = LocalGateway(functions, self.stage, self.host, self.port)
         self.gateway.start()
+        # Stream records, S3 notifications and SQS messages reach the same functions.
+        self.events = EventPump(
+            functions, self.names, endpoint_url=self.aws_url, region=self.region
+        ).start()
         return self
 
+    def drain_events(self, timeout: float = 30.0) -> None:
+        """Wait until every event has been delivered (or given up on); for tests."""
+        assert self.events is not None
+        self.events.drain(timeout)
+
     def stop(self) -> None:
+        if self.events is not None:
+            self.events.stop()
         if self.gateway is not None:
             self.gateway.stop()
         if self._moto is not None:

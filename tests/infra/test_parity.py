@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from infra import topology
+from infra.local.events import EventPump, QueueWorker, StreamWorker
 from infra.local.gateway import route_table
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -30,7 +31,40 @@ def test_every_topology_route_is_deployed(dev: Any) -> None:
     assert missing == []
 
 
-def test_event_sources_match_the_topology(dev: Any) -> None:
-    # Stream consumers are not in the topology yet; when they land, both runtimes must follow.
-    mappings = dev.of_type("AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == len(topology.STREAMS)
+def test_event_sources_match_the_local_pump(dev: Any) -> None:
+    assert_event_sources_match_the_local_pump(dev)
+
+
+def assert_event_sources_match_the_local_pump(dev: Any) -> None:
+    """The synthesized mappings are the sources the local event pump builds from the topology."""
+    # Given every event source mapping, as (kind, source, consumer) in topology names
+    names = {logical: name for name, logical in dev.function_ids().items()}
+
+    def logical_ids(constructs: dict[str, Any]) -> dict[str, str]:
+        return {
+            dev.stack.resolve(c.node.default_child.logical_id): n for n, c in constructs.items()
+        }
+
+    tables, queues = logical_ids(dev.stack.tables), logical_ids(dev.stack.queues)
+    deployed = set()
+    for mapping in dev.of_type("AWS::Lambda::EventSourceMapping").values():
+        props = mapping["Properties"]
+        consumer = names[props["FunctionName"]["Ref"]]
+        source = props["EventSourceArn"]["Fn::GetAtt"][0]
+        if source in tables:
+            deployed.add(("stream", tables[source], consumer, props["BatchSize"]))
+        else:
+            deployed.add(("queue", queues[source], consumer, props["BatchSize"]))
+    # Then they are exactly the sources the local event pump delivers, with the same batches
+    pump = EventPump({}, {}, endpoint_url="http://127.0.0.1:9", region="us-east-1")
+    local = set()
+    for worker in pump.workers:
+        if isinstance(worker, StreamWorker):
+            source = worker.source
+            local.add(("stream", source.table, source.consumer, source.batch_size))
+        elif isinstance(worker, QueueWorker):
+            queue_source = worker.source
+            local.add(("queue", queue_source.queue, queue_source.consumer, queue_source.batch_size))
+    assert len(deployed) == len(dev.of_type("AWS::Lambda::EventSourceMapping"))
+    assert deployed == local
+    assert len(local) == len(topology.STREAMS) + len(topology.QUEUE_SOURCES)

@@ -104,6 +104,9 @@ def test_function_environment_is_the_topology_environment(dev: Any, spec: Any) -
             pool_id="<pool>", client_id="<client>", issuer="<issuer>", jwks_url="<jwks>"
         ),
         settings=stage.function_settings(),
+        bucket_names={name: f"<{name}>" for name in topology.BUCKETS},
+        topic_arns={name: f"<{name}>" for name in topology.TOPICS},
+        queue_urls={name: f"<{name}>" for name in topology.QUEUES},
     )
     # When synthesized
     actual = dev.function(spec.name)["Properties"]["Environment"]["Variables"]
@@ -115,6 +118,9 @@ def test_function_environment_is_the_topology_environment(dev: Any, spec: Any) -
         "AWS::SecretsManager::Secret",
         "AWS::Cognito::UserPool",
         "AWS::Cognito::UserPoolClient",
+        "AWS::S3::Bucket",
+        "AWS::SNS::Topic",
+        "AWS::SQS::Queue",
     )
     for name, value in expected.items():
         if value in ("<issuer>", "<jwks>"):
