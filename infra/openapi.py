@@ -31,7 +31,8 @@ def generate() -> dict[str, Any]:
         ),
         on_conflict="error",
     )
-    for function in topology.FUNCTIONS.values():
+    for name in topology.api_functions():  # event consumers serve no HTTP
+        function = topology.FUNCTIONS[name]
         module = function.handler.rsplit(".", 1)[0]
         merge.add_file(ROOT / function.code / f"{module}.py", resolver_name="app")
     with warnings.catch_warnings():

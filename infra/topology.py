@@ -321,6 +321,60 @@ TOPICS: dict[str, Topic] = {}
 SUBSCRIPTIONS: tuple[Subscription, ...] = ()
 BUCKETS: dict[str, Bucket] = {}
 
+# --- product images -----------------------------------------------------------------------
+# Uploads go straight to S3 with a presigned form; S3 -> queue -> the images function turns
+# them into renditions. Only `images/` is ever served (CloudFront; locally the embedded S3).
+MEDIA_BUCKET = "media"
+PUBLIC_MEDIA_PREFIX = "images/"
+
+FUNCTIONS |= {
+    # The image routes: a function of their own, so only it holds the bucket's rights and
+    # the products function stays as small as it was.
+    "product-images": Function(
+        "product-images",
+        code="functions/product_images",
+        memory_mb=256,
+        tables={"products": "write"},
+        buckets={MEDIA_BUCKET: "write"},
+    ),
+    # Decoding a 40-megapixel photo takes about 160 MB, and Lambda's CPU share grows with
+    # memory; Pillow comes in its own layer.
+    "images": Function(
+        "images",
+        code="functions/images",
+        memory_mb=1024,
+        timeout_s=60,
+        tables={"products": "write"},
+        buckets={MEDIA_BUCKET: "write"},
+        layers=("core", "images"),
+    ),
+}
+ROUTES += (
+    Route("POST", "/v1/products/{id}/images", "product-images", OWNERS),
+    Route("DELETE", "/v1/products/{id}/images/{image_id}", "product-images", OWNERS),
+)
+QUEUES |= {
+    "image-uploads": Queue("image-uploads", visibility_timeout_s=6 * 60, max_receives=5),
+    # Products-stream batches the images function gave up on (their files stay behind).
+    "image-cleanup-failures": Queue("image-cleanup-failures"),
+}
+QUEUE_SOURCES += (QueueSource("image-uploads", consumer="images", batch_size=5),)
+# Deleting a product removes its image records in the same write; its files go when the
+# images function reads the removal from the table's stream.
+STREAMS += (
+    StreamSource(
+        table="products", consumer="images", batch_size=100, on_failure="image-cleanup-failures"
+    ),
+)
+BUCKETS |= {
+    MEDIA_BUCKET: Bucket(
+        MEDIA_BUCKET,
+        notifications=(BucketNotification(prefix="uploads/", queue="image-uploads"),),
+        # Forms live 5 minutes and uploads are deleted once processed: what stays is stale.
+        expire_prefixes={"uploads/": 1},
+    ),
+}
+
 # Content types API Gateway hands to functions base64-encoded (everything else arrives as text).
 BINARY_MEDIA_TYPES: tuple[str, ...] = ("multipart/form-data", "application/octet-stream", "image/*")
 
@@ -344,6 +398,11 @@ def paths() -> dict[str, str]:
 
 def routes_of(function: str) -> tuple[Route, ...]:
     return tuple(r for r in ROUTES if r.function == function)
+
+
+def api_functions() -> tuple[str, ...]:
+    """The functions that serve routes (the others consume events only)."""
+    return tuple(name for name in FUNCTIONS if routes_of(name))
 
 
 SERVICE_NAME = "catalog"
@@ -375,6 +434,7 @@ def function_environment(
     bucket_names: Mapping[str, str] | None = None,
     topic_arns: Mapping[str, str] | None = None,
     queue_urls: Mapping[str, str] | None = None,
+    images_base_url: str | None = None,
 ) -> dict[str, str]:
     """The environment a function gets in either runtime.
 
@@ -399,6 +459,10 @@ def function_environment(
     env.update({BUCKETS[b].env_var: (bucket_names or {})[b] for b in function.buckets})
     env.update({TOPICS[t].env_var: (topic_arns or {})[t] for t in function.topics})
     env.update({QUEUES[q].env_var: (queue_urls or {})[q] for q in function.queues})
+    if images_base_url is not None:
+        # Where `images/` keys are served (CloudFront; locally the embedded S3's bucket URL):
+        # any product a function returns lists its images' URLs.
+        env["IMAGES_BASE_URL"] = images_base_url
     return env
 
 

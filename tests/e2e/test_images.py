@@ -8,7 +8,9 @@ files that break it are uploaded anyway to show the processor refuses them too.
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,8 +25,6 @@ from tests.conftest import product_payload
 from tests.e2e.conftest import Api
 from tests.s3_post_policy import decode_policy, problems
 from tests.users import demo_user, new_user
-
-pytestmark = pytest.mark.xdist_group("images")  # one worker: each test waits on the pump
 
 MiB = 1024 * 1024
 SECRET_KEY = "testing"  # the local system's fake credentials sign the forms
@@ -181,9 +181,6 @@ def test_s3_would_refuse_a_tampered_expired_or_oversize_form(
     assert refused(fields, size=5001) == ["file size 5001 outside 1..5000"]
     assert refused(fields, at=now + timedelta(minutes=6)) == ["policy expired"]
     # A policy rewritten to allow 1 GiB no longer matches its signature
-    import base64
-    import json
-
     policy = decode_policy(fields)
     policy["conditions"] = [
         ["content-length-range", 1, 1 << 30] if isinstance(c, list) else c
@@ -343,3 +340,21 @@ def test_deleting_a_product_removes_its_images(
     while keys(s3, bucket, f"images/{product_id}/") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert keys(s3, bucket, f"images/{product_id}/") == []
+
+
+def test_only_renditions_are_served_never_uploads(
+    local_system: Any, api: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    # Given objects in the bucket outside images/ (moto plays CloudFront: images/* only)
+    base = f"{local_system.aws_url}/{bucket}"
+    s3.put_object(Bucket=bucket, Key="private-probe.txt", Body=b"secret")
+    answer = ask(api, product_id, "image/jpeg", 50_000).json()
+    assert upload(answer["upload"], images.photo()) == 204
+    upload_url = f"{base}/uploads/{product_id}/{answer['image_id']}"
+    # Then anonymous readers get nothing outside images/: refused while it exists, later gone
+    assert requests.get(f"{base}/private-probe.txt", timeout=30).status_code == 403
+    assert requests.get(upload_url, timeout=30).status_code in (403, 404)
+    image = settled(api, product_id, answer["image_id"])
+    assert requests.get(upload_url, timeout=30).status_code == 404
+    assert requests.get(image["renditions"][0]["url"], timeout=30).status_code == 200
+    s3.delete_object(Bucket=bucket, Key="private-probe.txt")

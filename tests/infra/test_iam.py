@@ -20,6 +20,17 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 # Actions AWS grants on Resource "*" only (X-Ray has no resource-level permissions).
 RESOURCELESS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# What Lambda's DynamoDB stream event source grants its consumer (ListStreams: on "*" only).
+STREAM_READ_ACTIONS = {
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+}
+
+
+def reads_a_stream(function: str) -> bool:
+    return any(stream.consumer == function for stream in topology.STREAMS)
 
 
 def statements_of(dev: Any, function: str) -> list[dict[str, Any]]:
@@ -70,6 +81,8 @@ def test_table_actions_follow_the_declared_access(dev: Any, spec: Any) -> None:
         expected |= set(TABLE_READ_ACTIONS)
         if access == "write":
             expected |= set(TABLE_WRITE_ACTIONS)
+    if reads_a_stream(spec.name):
+        expected |= STREAM_READ_ACTIONS
     dynamodb = allowed(dev, spec.name, "dynamodb:")
     assert dynamodb == expected
     assert "dynamodb:Scan" not in dynamodb  # no function lists a whole table
@@ -89,7 +102,8 @@ def test_no_wildcards_beyond_xray(dev: Any, spec: Any) -> None:
     for statement in statements_of(dev, spec.name):
         assert not any("*" in a for a in actions(statement)), statement
         if "*" in resources(statement):
-            assert actions(statement) <= RESOURCELESS, statement
+            stream = {"dynamodb:ListStreams"} if reads_a_stream(spec.name) else set()
+            assert actions(statement) <= RESOURCELESS | stream, statement
         for resource in resources(statement):
             assert "/index/*" not in str(resource), "indexes are granted by name"
 

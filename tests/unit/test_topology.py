@@ -19,7 +19,7 @@ def test_the_topology_validates() -> None:
     topology.validate()
 
 
-@pytest.mark.parametrize("name", sorted(topology.FUNCTIONS))
+@pytest.mark.parametrize("name", sorted(topology.api_functions()))
 def test_each_function_registers_exactly_its_topology_routes(name: str) -> None:
     spec = topology.FUNCTIONS[name]
     module_spec = importlib.util.spec_from_file_location(
