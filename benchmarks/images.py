@@ -46,7 +46,7 @@ def photo(width: int, height: int) -> bytes:
     from PIL import Image
 
     shade = Image.radial_gradient("L").resize((width, height))
-    noise = Image.effect_noise((width, height), 40)
+    noise = Image.effect_noise((width, height), 16)
     image = Image.merge("RGB", (shade, noise, Image.linear_gradient("L").resize((width, height))))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
