@@ -33,9 +33,9 @@ from catalog.products.schemas import Product
 from catalog.products.service import ProductService, ProductStore
 
 UPLOAD_FORM_TTL = timedelta(minutes=5)
-# S3 checks a form's expiry when the upload starts; an upload stored this long after the
-# expiry did not come through a valid form (or took implausibly long).
-LATE_UPLOAD_GRACE = timedelta(minutes=2)
+# S3 refuses a form after its expiry; an object stored this long after it did not come
+# through a valid form (the margin leaves room for a slow upload of 10 MiB begun in time).
+LATE_UPLOAD_GRACE = timedelta(minutes=15)
 # A pending image whose form expired this long ago will never be processed: dropped, so
 # abandoned uploads do not use up the product's ten images.
 ABANDONED_AFTER = timedelta(hours=1)
