@@ -31,8 +31,9 @@ def generate() -> dict[str, Any]:
         ),
         on_conflict="error",
     )
-    for name in topology.api_functions():  # event consumers serve no HTTP
-        function = topology.FUNCTIONS[name]
+    for function in topology.FUNCTIONS.values():
+        if not topology.routes_of(function.name):
+            continue  # an event consumer: no resolver, no routes
         module = function.handler.rsplit(".", 1)[0]
         merge.add_file(ROOT / function.code / f"{module}.py", resolver_name="app")
     with warnings.catch_warnings():

@@ -623,6 +623,19 @@ class CatalogStack(Stack):
                     resources=[self.queues[queue_name].queue_arn],
                 )
             )
+        if spec.sends_email:
+            stack = Stack.of(self)
+            sender = self.stage.email_sender
+            identities = [sender, sender.rpartition("@")[2]]  # SES authorizes either
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["ses:SendEmail"],
+                    resources=[
+                        f"arn:{stack.partition}:ses:{stack.region}:{stack.account}:identity/{i}"
+                        for i in identities
+                    ],
+                )
+            )
         for bucket_name, access in spec.buckets.items():
             bucket = self.buckets[bucket_name]
             actions = BUCKET_READ_ACTIONS + (BUCKET_WRITE_ACTIONS if access == "write" else ())

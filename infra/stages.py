@@ -25,6 +25,15 @@ class Stage:
     # (only where no real consumer runs for long: the local runner and its tests), so that
     # retries and redrive to the dead-letter queue happen in seconds, by the same rules.
     queue_visibility_timeout_s: int | None = None
+    # Webhooks: the delay before each retry of a failed delivery (attempt n waits the nth;
+    # the queue's max_receives ends it in the DLQ), and how long a receiver may take.
+    webhook_retry_delays_s: tuple[int, ...] = (30, 120, 600, 1800, 3600, 7200, 14400)
+    webhook_timeout_s: int = 5
+    # Deliver to http:// and loopback receivers (the local runner's tests run one). Never in
+    # the cloud: there, only https URLs resolving to public addresses are accepted (SSRF).
+    webhook_allow_local_urls: bool = False
+    # Sender of notification emails (an identity verified in SES).
+    email_sender: str = "catalog@example.com"
 
     def visibility_timeout_s(self, queue: Queue) -> int:
         """How long a received message of `queue` stays hidden in this stage."""
@@ -37,6 +46,15 @@ class Stage:
             "CORS_ALLOW_ORIGINS": ",".join(self.cors_allow_origins),
             "HSTS_MAX_AGE": str(self.hsts_max_age),
             "AUTO_CONFIRM_USERS": "true" if self.auto_confirm_users else "false",
+            **self.notification_settings(),
+        }
+
+    def notification_settings(self) -> dict[str, str]:
+        return {
+            "WEBHOOK_RETRY_DELAYS": ",".join(str(d) for d in self.webhook_retry_delays_s),
+            "WEBHOOK_TIMEOUT_S": str(self.webhook_timeout_s),
+            "WEBHOOK_ALLOW_LOCAL_URLS": "true" if self.webhook_allow_local_urls else "false",
+            "EMAIL_SENDER": self.email_sender,
         }
 
 
@@ -47,6 +65,9 @@ STAGES: dict[str, Stage] = {
         retain_data=False,
         auto_confirm_users=True,
         queue_visibility_timeout_s=2,
+        webhook_retry_delays_s=(1, 1, 1, 2, 2, 2, 2),
+        webhook_timeout_s=2,
+        webhook_allow_local_urls=True,
     ),
     "dev": Stage(
         "dev",

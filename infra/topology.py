@@ -65,6 +65,8 @@ class Function:
     user_pool: Literal["verify", "admin"] = "verify"
     layers: tuple[str, ...] = ("core",)
     handler: str = "handler.lambda_handler"
+    # Sends email through SES (from the stage's sender address).
+    sends_email: bool = False
     # Event plumbing the function may touch (env vars BUCKET_/TOPIC_/QUEUE_<NAME>):
     # buckets with read or write access, topics it publishes to, queues it sends to (and
     # whose messages' visibility it may change, to schedule a retry).
@@ -375,6 +377,107 @@ BUCKETS |= {
     ),
 }
 
+# --- change events and notifications ---------------------------------------------------------
+# products stream -> publisher -> product-changes topic -> webhook-events / email-events queues.
+# A webhook delivery is its own message (webhook-deliveries), so each receiver retries alone.
+
+TABLES = {
+    **TABLES,
+    # Webhooks, their recent deliveries (expired by TTL) and users' email subscriptions.
+    "notifications": Table(
+        name="notifications",
+        partition_key="pk",
+        sort_key="sk",
+        # Every webhook (sparse: webhook items only), for dispatching and the admin listing.
+        indexes=(Index("gsi1", partition_key="gsi1pk", sort_key="gsi1sk"),),
+        ttl_attribute="expires_at",
+    ),
+}
+FUNCTIONS = {
+    **FUNCTIONS,
+    "publisher": Function(
+        "publisher", code="functions/publisher", timeout_s=30, topics=("product-changes",)
+    ),
+    "webhooks": Function(
+        "webhooks",
+        code="functions/webhooks",
+        tables={"notifications": "write"},
+        queues=("webhook-deliveries",),
+    ),
+    "webhook-dispatch": Function(
+        "webhook-dispatch",
+        code="functions/webhook_dispatch",
+        timeout_s=30,
+        tables={"notifications": "read"},
+        queues=("webhook-deliveries",),
+    ),
+    # Posts one event to one receiver per message: 5 messages x 5 s receiver timeout < 30 s.
+    "webhook-delivery": Function(
+        "webhook-delivery",
+        code="functions/webhook_delivery",
+        timeout_s=30,
+        tables={"notifications": "write"},
+        queues=("webhook-deliveries",),
+    ),
+    "subscriptions": Function(
+        "subscriptions",
+        code="functions/subscriptions",
+        tables={"notifications": "write", "products": "read"},
+    ),
+    "emails": Function(
+        "emails",
+        code="functions/emails",
+        timeout_s=30,
+        tables={"notifications": "write", "users": "read"},
+        sends_email=True,
+    ),
+}
+ROUTES = (
+    *ROUTES,
+    Route("GET", "/v1/webhooks", "webhooks", ADMINS),
+    Route("POST", "/v1/webhooks", "webhooks", ADMINS),
+    Route("GET", "/v1/webhooks/{id}", "webhooks", ADMINS),
+    Route("PATCH", "/v1/webhooks/{id}", "webhooks", ADMINS),
+    Route("DELETE", "/v1/webhooks/{id}", "webhooks", ADMINS),
+    Route("POST", "/v1/webhooks/{id}/ping", "webhooks", ADMINS),
+    Route("GET", "/v1/webhooks/{id}/deliveries", "webhooks", ADMINS),
+    Route("GET", "/v1/users/me/subscriptions", "subscriptions", SIGNED_IN),
+    Route("PUT", "/v1/users/me/subscriptions", "subscriptions", SIGNED_IN),
+)
+TOPICS = {**TOPICS, "product-changes": Topic("product-changes")}
+QUEUES = {
+    **QUEUES,
+    # The publisher's stream batches that failed all retries (described, not the records).
+    "publisher-failures": Queue("publisher-failures"),
+    "webhook-events": Queue("webhook-events", visibility_timeout_s=180),
+    # Retries are scheduled by the consumer (growing delays, stage setting); after
+    # max_receives attempts the delivery is in the DLQ.
+    "webhook-deliveries": Queue("webhook-deliveries", visibility_timeout_s=180, max_receives=8),
+    "email-events": Queue("email-events", visibility_timeout_s=180),
+}
+STREAMS = (
+    *STREAMS,
+    # Publishing fails only when SNS does (transiently): retry long before giving up.
+    StreamSource(
+        "products", "publisher", batch_size=100, max_retries=10, on_failure="publisher-failures"
+    ),
+)
+SUBSCRIPTIONS = (
+    *SUBSCRIPTIONS,
+    Subscription("product-changes", "webhook-events"),
+    Subscription(
+        "product-changes",
+        "email-events",
+        filter_policy={"type": ["product.published", "product.price_changed"]},
+    ),
+)
+QUEUE_SOURCES = (
+    *QUEUE_SOURCES,
+    QueueSource("webhook-events", "webhook-dispatch", batch_size=10),
+    QueueSource("webhook-deliveries", "webhook-delivery", batch_size=5),
+    QueueSource("email-events", "emails", batch_size=10),
+)
+
 # Content types API Gateway hands to functions base64-encoded (everything else arrives as text).
 BINARY_MEDIA_TYPES: tuple[str, ...] = ("multipart/form-data", "application/octet-stream", "image/*")
 
@@ -398,11 +501,6 @@ def paths() -> dict[str, str]:
 
 def routes_of(function: str) -> tuple[Route, ...]:
     return tuple(r for r in ROUTES if r.function == function)
-
-
-def api_functions() -> tuple[str, ...]:
-    """The functions that serve routes (the others consume events only)."""
-    return tuple(name for name in FUNCTIONS if routes_of(name))
 
 
 SERVICE_NAME = "catalog"

@@ -8,6 +8,7 @@ import sys
 import threading
 
 from infra.local.gateway import describe
+from infra.local.mailbox import format_email, sent_emails
 from infra.local.seed import seed
 from infra.local.system import LocalSystem
 from infra.local.users import DEMO_USERS, create_demo_users, demo_password, login
@@ -42,14 +43,26 @@ def main() -> int:
             f"Log in:  curl -s -X POST {system.url}/v1/auth/login "
             "-H 'Content-Type: application/json' "
             f'-d \'{{"email": "editor@example.com", "password": "{password}"}}\'\n\n'
+            "Emails the catalog sends (product published, price drop) are printed here.\n"
             "Data lives in memory and is seeded anew on each start. Ctrl-C stops.\n",
             flush=True,
         )
+        threading.Thread(target=print_emails, args=(system.region, stopping), daemon=True).start()
         stopping.wait()
     finally:
         print("stopping...", flush=True)
         system.stop()
     return 0
+
+
+def print_emails(region: str, stopping: threading.Event) -> None:
+    """Print each email sent through the embedded SES, as it is sent (the local mailbox)."""
+    shown = 0
+    while not stopping.wait(1.0):
+        emails = sent_emails(region)
+        for email in emails[shown:]:
+            print(format_email(email), flush=True)
+        shown = len(emails)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from infra import topology
 log = logging.getLogger("catalog.local.events")
 
 SQS_RECEIVE_MAX = 10  # messages per ReceiveMessage call
+SHARD_DISCOVERY_S = 5.0  # how often a stream's shard list is read again
 
 
 class Consumer(Protocol):
@@ -262,9 +263,15 @@ class StreamWorker(_Worker):
         super().__init__(pump, f"stream:{source.table}")
         self.source = source
         self.stream_arn = ""
-        self.iterators: dict[str, str | None] = {}
+        # Per shard: the sequence number of the last record delivered (None: none yet).
+        self.positions: dict[str, str | None] = {}
+        self.shards_checked = 0.0
 
     def _discover_shards(self) -> None:
+        now = time.monotonic()
+        if self.positions and now - self.shards_checked < SHARD_DISCOVERY_S:
+            return
+        self.shards_checked = now
         if not self.stream_arn:
             table = self.pump.names["tables"][self.source.table]
             described = self.pump.dynamodb.describe_table(TableName=table)
@@ -273,32 +280,41 @@ class StreamWorker(_Worker):
             "Shards"
         ]
         for shard in shards:
-            if shard["ShardId"] not in self.iterators:
-                # TRIM_HORIZON, as the stack's mapping starts: every record the table wrote.
-                self.iterators[shard["ShardId"]] = self.pump.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn,
-                    ShardId=shard["ShardId"],
-                    ShardIteratorType="TRIM_HORIZON",
-                )["ShardIterator"]
+            self.positions.setdefault(shard["ShardId"], None)
+
+    def _iterator(self, shard_id: str) -> str:
+        """An iterator just after the last delivered record (from the start, at first, as
+        the stack's TRIM_HORIZON mapping starts). Asked for anew at each poll instead of
+        following NextShardIterator: moto replaces a table object (and its stream shard)
+        when a transaction fails, which leaves older iterators reading an orphaned shard."""
+        position = self.positions[shard_id]
+        where: dict[str, str] = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+            if position
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        answer = self.pump.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard_id, **where
+        )
+        return str(answer["ShardIterator"])
 
     def poll(self) -> bool:
         self.busy = True
         try:
             self._discover_shards()
             found = False
-            for shard_id, iterator in list(self.iterators.items()):
-                if iterator is None:
-                    continue  # a closed shard, read to its end
+            for shard_id in list(self.positions):
                 got = self.pump.streams.get_records(
-                    ShardIterator=iterator, Limit=self.source.batch_size
+                    ShardIterator=self._iterator(shard_id), Limit=self.source.batch_size
                 )
-                self.iterators[shard_id] = got.get("NextShardIterator")
                 records = [
                     stream_record(r, self.stream_arn, self.pump.region) for r in got["Records"]
                 ]
                 if records:
                     found = True
                     self.deliver(shard_id, records)
+                    # delivered or given up on (described on the on-failure queue): move on
+                    self.positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
             return found
         finally:
             self.busy = False
@@ -453,13 +469,12 @@ class EventPump:
         confirmations = 0
         while confirmations < 2:
             moment = time.monotonic()
-            self.wake()
+            self.wake()  # once: idle workers poll now instead of at their next interval
             while not self._idle_since(moment):
                 if time.monotonic() > deadline:
                     busy = [w.name for w in self.workers if w.busy or w.pending()]
                     raise TimeoutError(f"event pump still busy after {timeout}s: {busy}")
-                time.sleep(0.02)
-                self.wake()
+                time.sleep(0.1)
             confirmations += 1
 
     def wait_until(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:

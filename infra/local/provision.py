@@ -236,6 +236,10 @@ def provision_events(
                     ]
                 },
             )
+    # The notification emails' sender, verified as SES requires (moto checks it too).
+    session.client("ses", endpoint_url=endpoint_url).verify_email_identity(
+        EmailAddress=config.email_sender
+    )
     return {
         "queues": queue_urls,
         "queue_arns": queue_arns,

@@ -120,7 +120,7 @@ def callers(local_system: Any) -> dict[str, Callable[[], dict[str, str]]]:
 
 
 # A valid change per resource, so that ownership (checked once the body is valid) decides.
-VALID_PATCH = {"/v1/products/{id}": {"stock": 1}}
+VALID_PATCH = {"/v1/products/{id}": {"stock": 1}, "/v1/webhooks/{id}": {"description": "m"}}
 # The same for other methods with a body.
 VALID_BODY = {
     ("POST", "/v1/products/{id}/images"): {"content_type": "image/png", "content_length": 100},
@@ -156,6 +156,25 @@ def _target_path(local_system: Any, route: topology.Route) -> str:
         )
         assert response.status_code == 201, response.text
         return route.path.replace("{slug}", slug)
+    if route.path.startswith("/v1/webhooks/"):
+        admin = demo_user(base, "admin")
+        response = requests.post(
+            f"{base}/v1/webhooks",
+            # a loopback port nobody listens on: deliveries fail, which is not this test's
+            # business; the webhook is paused at once so nothing is retried for long
+            json={"url": "http://127.0.0.1:9/matrix", "events": ["product.deleted"]},
+            headers=admin.headers,
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        webhook_id = response.json()["id"]
+        requests.patch(
+            f"{base}/v1/webhooks/{webhook_id}",
+            json={"active": False},
+            headers=admin.headers,
+            timeout=30,
+        ).raise_for_status()
+        return route.path.replace("{id}", webhook_id)
     raise AssertionError(f"no resource factory for {route.path}: add one above")
 
 

@@ -70,15 +70,15 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
                 ),
             ),
         )
-        # Functions that use the real topology's plumbing (the images ones) stay out of
-        # the sample, and their routes with them.
-        kept = {n: f for n, f in topology.FUNCTIONS.items() if not (f.buckets or f.queues)}
-        patch.setattr(topology, "ROUTES", tuple(r for r in topology.ROUTES if r.function in kept))
         patch.setattr(
             topology,
             "FUNCTIONS",
             {
-                **kept,
+                # the real functions, without their own plumbing (replaced by the sample's)
+                **{
+                    name: dataclasses.replace(f, topics=(), queues=(), buckets={})
+                    for name, f in topology.FUNCTIONS.items()
+                },
                 "meta": dataclasses.replace(
                     meta,
                     topics=(TOPIC.name,),

@@ -19,18 +19,14 @@ from infra.stages import stage as stage_config
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 # Actions AWS grants on Resource "*" only (X-Ray has no resource-level permissions).
-RESOURCELESS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-# What Lambda's DynamoDB stream event source grants its consumer (ListStreams: on "*" only).
-STREAM_READ_ACTIONS = {
+# (dynamodb:ListStreams neither: the stream event source grants it to stream consumers.)
+STREAM_READ_ACTIONS = (
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
     "dynamodb:GetShardIterator",
     "dynamodb:ListStreams",
-}
-
-
-def reads_a_stream(function: str) -> bool:
-    return any(stream.consumer == function for stream in topology.STREAMS)
+)
+RESOURCELESS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
 
 
 def statements_of(dev: Any, function: str) -> list[dict[str, Any]]:
@@ -81,8 +77,8 @@ def test_table_actions_follow_the_declared_access(dev: Any, spec: Any) -> None:
         expected |= set(TABLE_READ_ACTIONS)
         if access == "write":
             expected |= set(TABLE_WRITE_ACTIONS)
-    if reads_a_stream(spec.name):
-        expected |= STREAM_READ_ACTIONS
+    if any(stream.consumer == spec.name for stream in topology.STREAMS):
+        expected |= set(STREAM_READ_ACTIONS)  # granted by the stream event source
     dynamodb = allowed(dev, spec.name, "dynamodb:")
     assert dynamodb == expected
     assert "dynamodb:Scan" not in dynamodb  # no function lists a whole table
@@ -102,8 +98,7 @@ def test_no_wildcards_beyond_xray(dev: Any, spec: Any) -> None:
     for statement in statements_of(dev, spec.name):
         assert not any("*" in a for a in actions(statement)), statement
         if "*" in resources(statement):
-            stream = {"dynamodb:ListStreams"} if reads_a_stream(spec.name) else set()
-            assert actions(statement) <= RESOURCELESS | stream, statement
+            assert actions(statement) <= RESOURCELESS, statement
         for resource in resources(statement):
             assert "/index/*" not in str(resource), "indexes are granted by name"
 
@@ -177,3 +172,24 @@ def test_only_auto_confirming_stages_may_confirm_sign_ups(synth_stage: Any, stag
         if auto_confirm:
             expected |= set(COGNITO_AUTO_CONFIRM_ACTIONS)
         assert granted == expected, f"{stage} {spec.name}"
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS.values(), ids=lambda f: f.name)
+def test_only_functions_that_send_email_may_and_only_as_the_sender(dev: Any, spec: Any) -> None:
+    statements = [s for s in statements_of(dev, spec.name) if "ses:SendEmail" in actions(s)]
+    if not spec.sends_email:
+        assert statements == []
+        return
+    (statement,) = statements
+    sender = stage_config("dev").email_sender
+    identities = {json.dumps(r).split(":identity/")[-1].rstrip('"]}') for r in resources(statement)}
+    assert identities == {sender, sender.split("@")[1]}
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS.values(), ids=lambda f: f.name)
+def test_topics_and_queues_only_as_declared(dev: Any, spec: Any) -> None:
+    assert ("sns:Publish" in allowed(dev, spec.name, "sns:")) == bool(spec.topics)
+    sends = "sqs:SendMessage" in allowed(dev, spec.name, "sqs:")
+    # (a stream consumer also sends to its on-failure queue: the stream source grants that)
+    on_failure = any(s.consumer == spec.name and s.on_failure for s in topology.STREAMS)
+    assert sends == bool(spec.queues or on_failure)

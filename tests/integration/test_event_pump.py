@@ -472,3 +472,34 @@ def test_a_stream_consumer_may_report_a_checkpoint(aws_url: str) -> None:
     assert {"c", "d", "e"} <= set(delivered[2:])
     assert delivered.count("c") == 2
     assert client(aws_url, "sqs").receive_message(QueueUrl=failures).get("Messages") is None
+
+
+def test_records_after_a_failed_transaction_are_still_delivered(aws_url: str) -> None:
+    # Given a pump already reading the stream
+    consumer = Recorder()
+    pump, table, _ = stream_pump(aws_url, consumer)
+    dynamodb = client(aws_url, "dynamodb")
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "before"}})
+    pump.start()
+    try:
+        pump.drain(20)
+        # When a transaction fails on the table (moto then swaps the table object)
+        with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table,
+                            "Item": {"pk": {"S": "before"}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                ]
+            )
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": "after"}})
+        pump.drain(20)
+    finally:
+        pump.stop()
+    # Then the later write still reaches the consumer, and nothing twice
+    delivered = [k for e in consumer.events for k in keys_of(e)]
+    assert delivered == ["before", "after"]

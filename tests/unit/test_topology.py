@@ -19,7 +19,19 @@ def test_the_topology_validates() -> None:
     topology.validate()
 
 
-@pytest.mark.parametrize("name", sorted(topology.api_functions()))
+API_FUNCTIONS = sorted(name for name in topology.FUNCTIONS if topology.routes_of(name))
+EVENT_FUNCTIONS = sorted(set(topology.FUNCTIONS) - set(API_FUNCTIONS))
+
+
+@pytest.mark.parametrize("name", EVENT_FUNCTIONS)
+def test_each_function_without_routes_consumes_events(name: str) -> None:
+    consumers = {s.consumer for s in topology.STREAMS} | {
+        s.consumer for s in topology.QUEUE_SOURCES
+    }
+    assert name in consumers
+
+
+@pytest.mark.parametrize("name", API_FUNCTIONS)
 def test_each_function_registers_exactly_its_topology_routes(name: str) -> None:
     spec = topology.FUNCTIONS[name]
     module_spec = importlib.util.spec_from_file_location(

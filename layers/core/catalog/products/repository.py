@@ -342,3 +342,10 @@ class ProductRepository:
         """A cheap read proving the table answers (for health checks)."""
         with suppress(DoesNotExist):
             ProductItem.get(product_key("health-check"), PRODUCT_SK)
+
+
+def product_from_stream_image(image: dict[str, Any]) -> Product | None:
+    """The product a stream image (DynamoDB JSON) holds; None for SKU guards and other items."""
+    if image.get("sk", {}).get("S") != PRODUCT_SK:
+        return None
+    return _to_product(ProductItem.from_raw_data(image))

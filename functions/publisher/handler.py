@@ -1,0 +1,13 @@
+"""Publisher: the products table's stream -> change events on the product-changes topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog.core.observability import logger
+from catalog.events.publisher import publish
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return publish(event["Records"])

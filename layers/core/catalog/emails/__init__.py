@@ -1,0 +1,1 @@
+"""Notification emails: templates in the repository, sent through SES."""

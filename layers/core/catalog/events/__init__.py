@@ -1,0 +1,1 @@
+"""Change events: the envelope, publishing from the products stream, signatures, webhooks."""

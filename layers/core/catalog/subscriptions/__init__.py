@@ -1,0 +1,1 @@
+"""Email subscriptions: which categories a user wants to hear about."""

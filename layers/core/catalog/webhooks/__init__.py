@@ -1,0 +1,1 @@
+"""Webhooks: registration (admins), dispatch of change events, signed delivery with retries."""

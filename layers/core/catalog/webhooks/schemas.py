@@ -1,0 +1,80 @@
+"""Pydantic models of webhooks and their deliveries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from catalog.core.patch import Patch
+from catalog.core.text import clean_line
+from catalog.core.types import Timestamp
+from catalog.events.envelope import EventType
+from catalog.webhooks.urls import MAX_URL_LENGTH
+
+
+def _unique(values: list[EventType]) -> list[EventType]:
+    return list(dict.fromkeys(values))
+
+
+WebhookUrl = Annotated[str, StringConstraints(min_length=8, max_length=MAX_URL_LENGTH)]
+Events = Annotated[list[EventType], Field(min_length=1, max_length=5), AfterValidator(_unique)]
+Description = Annotated[str, AfterValidator(clean_line), StringConstraints(max_length=500)]
+
+
+class WebhookCreate(BaseModel):
+    """Body of `POST /v1/webhooks`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: WebhookUrl = Field(description="https URL that receives the events (POST, JSON).")
+    events: Events = Field(description="The event types to send.")
+    description: Description = ""
+
+
+class WebhookPatch(Patch):
+    """Body of `PATCH /v1/webhooks/{id}`."""
+
+    url: WebhookUrl | None = None
+    events: Events | None = None
+    description: Description | None = None
+    active: bool | None = None
+
+
+class Webhook(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    description: str
+    active: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class WebhookCreated(Webhook):
+    secret: str = Field(
+        description="Signing secret for Catalog-Signature. Shown only in this answer."
+    )
+
+
+class WebhookList(BaseModel):
+    items: list[Webhook]
+
+
+class Delivery(BaseModel):
+    event_id: str
+    event_type: str
+    attempt: int
+    ok: bool
+    status_code: int | None
+    duration_ms: int
+    error: str | None
+    at: Timestamp
+
+
+class DeliveryList(BaseModel):
+    items: list[Delivery]
+
+
+class PingQueued(BaseModel):
+    event_id: str = Field(description="Id of the ping event; see /deliveries for the outcome.")
