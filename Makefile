@@ -67,6 +67,7 @@ $(BENCH_VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 bench: build $(BENCH_VENV)/.synced  ## benchmarks (not tests): ours against peers -> benchmarks/results/
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/images.py
 
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

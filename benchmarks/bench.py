@@ -47,7 +47,7 @@ PEER_CODE = {
     "chalice_twin": PEERS / "chalice_twin",
 }
 PEER_TITLE = {"floor": "floor", "fastapi_mangum": "FastAPI+Mangum", "chalice_twin": "Chalice"}
-API_FUNCTIONS = ("products", "categories", "meta", "users", "auth")
+API_FUNCTIONS = ("products", "categories", "meta", "users", "auth", "product-images")
 SEED_CATEGORY = "bench"
 OWNER = "00000000-0000-4000-8000-00000000bench"
 
@@ -154,6 +154,14 @@ def first_requests(product_id: str) -> dict[str, dict[str, Any]]:
         "meta": event("GET", "/v1/health", "/v1/health"),
         "users": event("GET", "/v1/users/me", "/v1/users/me"),  # anonymous: 401 before AWS
         "auth": event("POST", "/v1/auth/password/forgot", "/v1/auth/password/forgot", forgot),
+        # anonymous: 401 before any AWS call (what this one measures is the import)
+        "product-images": event(
+            "POST",
+            f"/v1/products/{product_id}/images",
+            "/v1/products/{id}/images",
+            "{}",
+            path_parameters={"id": product_id},
+        ),
         **{peer: get_event(product_id) for peer in PEER_CODE},
     }
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aws_cdk import (
     Acknowledgment,
+    Annotations,
     CfnOutput,
     Duration,
     Environment,
@@ -17,6 +18,8 @@ from aws_cdk import (
     Validations,
 )
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
@@ -151,6 +154,12 @@ class CatalogStack(Stack):
         self.layers = {"core": self._core_layer()}
         # Event plumbing before the functions: their environment names queues and topics.
         self._event_plumbing()
+        # Product images: Pillow's layer, and CloudFront in front of the media bucket.
+        if any("images" in spec.layers for spec in topology.FUNCTIONS.values()):
+            self.layers["images"] = self._images_layer()
+        self.images_cdn = (
+            self._media_delivery() if topology.MEDIA_BUCKET in topology.BUCKETS else None
+        )
         self.functions = {name: self._function(spec) for name, spec in topology.FUNCTIONS.items()}
         self._event_sources()
         self.api = self._api()
@@ -392,6 +401,11 @@ class CatalogStack(Stack):
                 bucket_names={name: bucket.bucket_name for name, bucket in self.buckets.items()},
                 topic_arns={name: topic.topic_arn for name, topic in self.topics.items()},
                 queue_urls={name: queue.queue_url for name, queue in self.queues.items()},
+                images_base_url=(
+                    f"https://{self.images_cdn.distribution_domain_name}"
+                    if self.images_cdn
+                    else None
+                ),
             ),
             description=f"catalog {self.stage.name}: {spec.name}",
         )
@@ -670,6 +684,108 @@ class CatalogStack(Stack):
                     ),
                 )
             )
+
+    # --- product images -------------------------------------------------------------------
+
+    def _images_layer(self) -> lambda_.LayerVersion:
+        folder = LAYER_ASSETS / "images"
+        if not (folder / "python" / "PIL").is_dir():
+            raise SystemExit(f"{folder} is missing: run `make build` (scripts/build_layers.py)")
+        return lambda_.LayerVersion(
+            self,
+            "ImagesLayer",
+            code=lambda_.Code.from_asset(str(folder)),
+            compatible_runtimes=[PYTHON],
+            compatible_architectures=[ARCHITECTURE],
+            description="Pillow, for the images function alone",
+        )
+
+    def _media_delivery(self) -> cloudfront.Distribution:
+        """Browser uploads to the media bucket (CORS for POST) and CloudFront in front of
+        its `images/` renditions, reading through origin access control: the bucket stays
+        private, and the distribution may read `images/*` only, never `uploads/*`."""
+        bucket = self.buckets[topology.MEDIA_BUCKET]
+        bucket.add_cors_rule(
+            allowed_methods=[s3.HttpMethods.POST],
+            allowed_origins=list(self.stage.cors_allow_origins),
+            allowed_headers=["*"],
+            max_age=3000,
+        )
+        # The origin reads an imported view of the bucket, so that CDK does not grant the
+        # distribution every object (`/*`); the grant below names the served prefix only.
+        origin_bucket = s3.Bucket.from_bucket_attributes(
+            self,
+            "MediaBucketOrigin",
+            bucket_arn=bucket.bucket_arn,
+            bucket_regional_domain_name=bucket.bucket_regional_domain_name,
+        )
+        distribution = cloudfront.Distribution(
+            self,
+            "ImagesCdn",
+            comment=f"catalog {self.stage.name}: product image renditions",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(origin_bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                compress=False,  # WebP is compressed already
+            ),
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+        )
+        # The bucket is imported on purpose (above): its policy gets the grant right below.
+        Annotations.of(distribution).acknowledge_warning(
+            "@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac",
+            "the statement granting the distribution images/* is added to the bucket's policy",
+        )
+        stack = Stack.of(self)
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudFrontReadsRenditionsOnly",
+                principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects(f"{topology.PUBLIC_MEDIA_PREFIX}*")],
+                conditions={
+                    "StringEquals": {
+                        "AWS:SourceArn": f"arn:{stack.partition}:cloudfront::{stack.account}:"
+                        f"distribution/{distribution.distribution_id}"
+                    }
+                },
+            )
+        )
+        acknowledge(
+            distribution,
+            "AwsSolutions-CFR1",
+            "Product images are public catalog content meant for shoppers everywhere; no "
+            "country is to be excluded.",
+        )
+        acknowledge(
+            distribution,
+            "AwsSolutions-CFR2",
+            "The distribution serves static, public WebP files from S3 (GET/HEAD only, no "
+            "origin compute to protect); the WAF web ACL planned for the API is not built yet.",
+        )
+        acknowledge(
+            distribution,
+            "AwsSolutions-CFR3",
+            "Standard access logs need an ACL-enabled log bucket per stage; requests and "
+            "errors are visible in the distribution's CloudWatch metrics meanwhile.",
+        )
+        acknowledge(
+            distribution,
+            "AwsSolutions-CFR4",
+            "The default *.cloudfront.net certificate lets CloudFront choose the viewer TLS "
+            "policy (TLSv1 allowed); a custom domain with its ACM certificate, where "
+            "TLSv1.2_2021 is set, comes with the shop's domain.",
+        )
+        CfnOutput(
+            self,
+            "ImagesUrl",
+            value=f"https://{distribution.distribution_domain_name}",
+            description="Where product image renditions are served",
+        )
+        return distribution
 
     # --- API ------------------------------------------------------------------------------
 

@@ -323,6 +323,60 @@ TOPICS: dict[str, Topic] = {}
 SUBSCRIPTIONS: tuple[Subscription, ...] = ()
 BUCKETS: dict[str, Bucket] = {}
 
+# --- product images -----------------------------------------------------------------------
+# Uploads go straight to S3 with a presigned form; S3 -> queue -> the images function turns
+# them into renditions. Only `images/` is ever served (CloudFront; locally the embedded S3).
+MEDIA_BUCKET = "media"
+PUBLIC_MEDIA_PREFIX = "images/"
+
+FUNCTIONS |= {
+    # The image routes: a function of their own, so only it holds the bucket's rights and
+    # the products function stays as small as it was.
+    "product-images": Function(
+        "product-images",
+        code="functions/product_images",
+        memory_mb=256,
+        tables={"products": "write"},
+        buckets={MEDIA_BUCKET: "write"},
+    ),
+    # Decoding a 40-megapixel photo takes about 160 MB, and Lambda's CPU share grows with
+    # memory; Pillow comes in its own layer.
+    "images": Function(
+        "images",
+        code="functions/images",
+        memory_mb=1024,
+        timeout_s=60,
+        tables={"products": "write"},
+        buckets={MEDIA_BUCKET: "write"},
+        layers=("core", "images"),
+    ),
+}
+ROUTES += (
+    Route("POST", "/v1/products/{id}/images", "product-images", OWNERS),
+    Route("DELETE", "/v1/products/{id}/images/{image_id}", "product-images", OWNERS),
+)
+QUEUES |= {
+    "image-uploads": Queue("image-uploads", visibility_timeout_s=6 * 60, max_receives=5),
+    # Products-stream batches the images function gave up on (their files stay behind).
+    "image-cleanup-failures": Queue("image-cleanup-failures"),
+}
+QUEUE_SOURCES += (QueueSource("image-uploads", consumer="images", batch_size=5),)
+# Deleting a product removes its image records in the same write; its files go when the
+# images function reads the removal from the table's stream.
+STREAMS += (
+    StreamSource(
+        table="products", consumer="images", batch_size=100, on_failure="image-cleanup-failures"
+    ),
+)
+BUCKETS |= {
+    MEDIA_BUCKET: Bucket(
+        MEDIA_BUCKET,
+        notifications=(BucketNotification(prefix="uploads/", queue="image-uploads"),),
+        # Forms live 5 minutes and uploads are deleted once processed: what stays is stale.
+        expire_prefixes={"uploads/": 1},
+    ),
+}
+
 # --- change events and notifications ---------------------------------------------------------
 # products stream -> publisher -> product-changes topic -> webhook-events / email-events queues.
 # A webhook delivery is its own message (webhook-deliveries), so each receiver retries alone.
@@ -478,6 +532,7 @@ def function_environment(
     bucket_names: Mapping[str, str] | None = None,
     topic_arns: Mapping[str, str] | None = None,
     queue_urls: Mapping[str, str] | None = None,
+    images_base_url: str | None = None,
 ) -> dict[str, str]:
     """The environment a function gets in either runtime.
 
@@ -502,6 +557,10 @@ def function_environment(
     env.update({BUCKETS[b].env_var: (bucket_names or {})[b] for b in function.buckets})
     env.update({TOPICS[t].env_var: (topic_arns or {})[t] for t in function.topics})
     env.update({QUEUES[q].env_var: (queue_urls or {})[q] for q in function.queues})
+    if images_base_url is not None:
+        # Where `images/` keys are served (CloudFront; locally the embedded S3's bucket URL):
+        # any product a function returns lists its images' URLs.
+        env["IMAGES_BASE_URL"] = images_base_url
     return env
 
 

@@ -1,4 +1,5 @@
-"""Builds the shared Lambda layer in .build/layers/core (catalog package + runtime deps, arm64)."""
+"""Builds the Lambda layers (arm64): .build/layers/core (catalog package + runtime deps)
+and .build/layers/images (Pillow, for the images function only)."""
 
 from __future__ import annotations
 
@@ -132,18 +133,23 @@ def _pip_python() -> str | None:
     return None
 
 
-def install(requirements_file: Path) -> None:
+def install(
+    requirements_file: Path,
+    site: Path = SITE,
+    pip_platform: list[str] = PIP_PLATFORM,
+    uv_platform: list[str] = UV_PLATFORM,
+) -> None:
     # --no-deps: the pins are the full closure already, and deps would re-add botocore & co.
     # --no-compile: .pyc files built by this (non-3.12) interpreter would be dead weight.
-    common = ["--target", str(SITE), "--no-deps", "--no-compile", "-r", str(requirements_file)]
+    common = ["--target", str(site), "--no-deps", "--no-compile", "-r", str(requirements_file)]
     python = _pip_python()
     if python:
-        command = [python, "-m", "pip", "install", "--quiet", *PIP_PLATFORM, *common]
+        command = [python, "-m", "pip", "install", "--quiet", *pip_platform, *common]
     else:
         uv = _uv()
         if uv is None:
             raise SystemExit("neither pip nor uv is available to install the layer's deps")
-        command = [uv, "pip", "install", "--quiet", *UV_PLATFORM, "--only-binary", ":all:"]
+        command = [uv, "pip", "install", "--quiet", *uv_platform, "--only-binary", ":all:"]
         command += common
     subprocess.run(command, cwd=ROOT, check=True)
 
@@ -180,7 +186,7 @@ def _runtime_python() -> str | None:
     return None
 
 
-def compile_bytecode() -> None:
+def compile_bytecode(site: Path = SITE) -> None:
     """Ship bytecode for the runtime's Python: /opt is read-only in Lambda, so without it
     every cold start compiles every imported module again (measured: about half the
     import time of a function). Needs a python3.12 here; otherwise says so and goes on."""
@@ -198,7 +204,7 @@ def compile_bytecode() -> None:
             "0",
             "--invalidation-mode",
             "unchecked-hash",
-            str(SITE),
+            str(site),
         ],
         check=True,
     )
@@ -234,5 +240,82 @@ def build() -> None:
         raise SystemExit(f"core layer exceeds Lambda's {LAYER_LIMIT_MB} MB unzipped limit")
 
 
+# --- the images layer: Pillow, for the images function alone ------------------------------
+# The API functions keep only the core layer, so Pillow never weighs on their cold start.
+
+IMAGES_GROUP = "images"  # the pyproject dependency group the layer ships
+IMAGES_LAYER = ROOT / ".build" / "layers" / "images"
+IMAGES_SITE = IMAGES_LAYER / "python"
+IMAGES_STAMP = IMAGES_LAYER.parent / "images.requirements.txt"
+# Pillow 13 ships aarch64 wheels for manylinux_2_28 only; Lambda's Python 3.12 runtime is
+# Amazon Linux 2023 (glibc 2.34), which runs them. manylinux2014 stays acceptable too.
+IMAGES_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
+IMAGES_PIP_PLATFORM = [
+    *(part for platform in IMAGES_PLATFORMS for part in ("--platform", platform)),
+    *PIP_PLATFORM[2:],
+]
+IMAGES_UV_PLATFORM = ["--python-platform", "aarch64-manylinux_2_28", "--python-version", "3.12"]
+
+
+def _group_pins_from_lock(group: str) -> list[str]:
+    """A dependency group's closure read from uv.lock, when uv itself is not installed."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    packages: dict[str, dict[str, Any]] = {normalize(p["name"]): p for p in lock["package"]}
+    pending = list(packages[normalize(project)].get("dev-dependencies", {}).get(group, []))
+    pins: dict[str, str] = {}
+    while pending:
+        name = normalize(pending.pop()["name"])
+        if name not in pins:
+            pins[name] = f"{name}=={packages[name]['version']}"
+            pending += packages[name].get("dependencies", [])
+    return list(pins.values())
+
+
+EXPORT_FLAGS = ("--no-hashes", "--no-emit-project", *QUIET)
+
+
+def images_requirements() -> str:
+    uv = _uv()
+    if uv:
+        exported = subprocess.run(
+            [uv, "export", "--frozen", "--only-group", IMAGES_GROUP, *EXPORT_FLAGS],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        pins = [line.strip() for line in exported.splitlines() if line.strip()[:1] not in "#"]
+    else:
+        pins = _group_pins_from_lock(IMAGES_GROUP)
+    header = f"# platforms: {', '.join(IMAGES_PLATFORMS)}, CPython {PLATFORM[1]}\n"
+    return header + "\n".join(sorted(pins, key=normalize)) + "\n"
+
+
+def build_images() -> None:
+    wanted = images_requirements()
+    if IMAGES_STAMP.exists() and IMAGES_STAMP.read_text() == wanted and IMAGES_SITE.exists():
+        print("images layer: dependencies unchanged, reusing them")
+    else:
+        shutil.rmtree(IMAGES_SITE, ignore_errors=True)
+        IMAGES_SITE.mkdir(parents=True)
+        IMAGES_STAMP.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory() as scratch:
+            requirements_file = Path(scratch) / "requirements.txt"
+            requirements_file.write_text(wanted)
+            install(requirements_file, IMAGES_SITE, IMAGES_PIP_PLATFORM, IMAGES_UV_PLATFORM)
+        shutil.rmtree(IMAGES_SITE / "bin", ignore_errors=True)
+        (IMAGES_SITE / ".lock").unlink(missing_ok=True)
+        IMAGES_STAMP.write_text(wanted)
+        pins = [line for line in wanted.splitlines() if not line.startswith("#")]
+        print("images layer: installed " + ", ".join(pins))
+    compile_bytecode(IMAGES_SITE)
+    size = size_mb(IMAGES_SITE)
+    print(f"images layer: {IMAGES_LAYER.relative_to(ROOT)} is {size:.1f} MB unzipped")
+    if size + size_mb(SITE) > LAYER_LIMIT_MB:
+        raise SystemExit(f"core + images layers exceed Lambda's {LAYER_LIMIT_MB} MB unzipped")
+
+
 if __name__ == "__main__":
     build()
+    build_images()

@@ -246,3 +246,45 @@ def provision_events(
         "topics": topic_arns,
         "buckets": bucket_names,
     }
+
+
+# --- product images -----------------------------------------------------------------------
+
+
+def provision_media_delivery(
+    bucket_name: str, cors_origins: tuple[str, ...], endpoint_url: str, region: str
+) -> None:
+    """What the stack adds to the media bucket for images: CORS for browser POST uploads,
+    and reads of `images/*` for the CDN. Locally moto server plays CloudFront, so the read
+    grant goes to anyone, and to that prefix only (uploads/ stays private, as in the cloud)."""
+    s3 = boto3.session.Session(region_name=region).client("s3", endpoint_url=endpoint_url)
+    s3.put_bucket_cors(
+        Bucket=bucket_name,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedMethods": ["POST"],
+                    "AllowedOrigins": list(cors_origins),
+                    "AllowedHeaders": ["*"],
+                    "MaxAgeSeconds": 3000,
+                }
+            ]
+        },
+    )
+    s3.put_bucket_policy(
+        Bucket=bucket_name,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "CdnReadsRenditionsOnly",
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{bucket_name}/{topology.PUBLIC_MEDIA_PREFIX}*",
+                    }
+                ],
+            }
+        ),
+    )

@@ -22,6 +22,7 @@ from infra.local.provision import (
     physical_name,
     provision,
     provision_events,
+    provision_media_delivery,
     provision_user_pool,
 )
 from infra.stages import stage as stage_config
@@ -59,6 +60,12 @@ class LocalSystem:
         assert self.gateway is not None
         return self.gateway.url
 
+    @property
+    def images_base_url(self) -> str:
+        """Where renditions are served locally: the media bucket, path-style, on moto server
+        (which serves objects without signatures; in the cloud CloudFront serves `images/`)."""
+        return f"{self.aws_url}/{self.names['buckets'][topology.MEDIA_BUCKET]}"
+
     def start(self) -> LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
         make_dynamodb_writes_atomic()
@@ -79,6 +86,12 @@ class LocalSystem:
             self.stage, self.aws_url, self.region
         )
         config = stage_config(self.stage)
+        provision_media_delivery(
+            self.names["buckets"][topology.MEDIA_BUCKET],
+            config.cors_allow_origins,
+            self.aws_url,
+            self.region,
+        )
         functions = {}
         for spec in topology.FUNCTIONS.values():
             os.environ.update(
@@ -92,6 +105,7 @@ class LocalSystem:
                     bucket_names=self.names["buckets"],
                     topic_arns=self.names["topics"],
                     queue_urls=self.names["queues"],
+                    images_base_url=self.images_base_url,
                 )
             )
             functions[spec.name] = LocalFunction(

@@ -121,6 +121,12 @@ def callers(local_system: Any) -> dict[str, Callable[[], dict[str, str]]]:
 
 # A valid change per resource, so that ownership (checked once the body is valid) decides.
 VALID_PATCH = {"/v1/products/{id}": {"stock": 1}, "/v1/webhooks/{id}": {"description": "m"}}
+# The same for other methods with a body.
+VALID_BODY = {
+    ("POST", "/v1/products/{id}/images"): {"content_type": "image/png", "content_length": 100},
+}
+# An image id of the right shape that names no image: owners get 404, others 403 first.
+ABSENT_IMAGE_ID = "01JC0000000000000000000000"
 
 
 def _target_path(local_system: Any, route: topology.Route) -> str:
@@ -135,7 +141,8 @@ def _target_path(local_system: Any, route: topology.Route) -> str:
             f"{base}/v1/products", json=product_payload(), headers=editor.headers, timeout=30
         )
         assert response.status_code == 201, response.text
-        return route.path.replace("{id}", response.json()["id"])
+        path = route.path.replace("{image_id}", ABSENT_IMAGE_ID)
+        return path.replace("{id}", response.json()["id"])
     if route.path.startswith("/v1/users/"):
         return route.path.replace("{id}", new_user(base, tag="target").sub)
     if route.path.startswith("/v1/categories/"):
@@ -183,6 +190,7 @@ def test_access(
     path = _target_path(local_system, route)
     headers = callers[kind]()
     body = VALID_PATCH.get(route.path) if route.method == "PATCH" else None
+    body = VALID_BODY.get((route.method, route.path), body)
     response = requests.request(
         route.method, local_system.url + path, headers=headers, json=body, timeout=30
     )

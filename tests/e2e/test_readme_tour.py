@@ -51,5 +51,8 @@ def test_the_readme_tour_runs_and_shows_each_outcome(local_system: Any) -> None:
         "HTTP/1.1 304 Not Modified",
         "urn:catalog:problem:precondition-failed",
         '"atomic":true,"applied":2',
+        "S3 answered 204",
+        "ready 48 32 ['http",
+        "200 image/webp",
     ):
         assert expected in out, f"{expected!r} missing from the tour's output"

@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match
 
 from infra import gateway_responses, topology
 from infra.stages import stage as stage_config
+from tests.infra.conftest import _getatt_targets
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
@@ -107,6 +108,7 @@ def test_function_environment_is_the_topology_environment(dev: Any, spec: Any) -
         bucket_names={name: f"<{name}>" for name in topology.BUCKETS},
         topic_arns={name: f"<{name}>" for name in topology.TOPICS},
         queue_urls={name: f"<{name}>" for name in topology.QUEUES},
+        images_base_url="<cdn>",
     )
     # When synthesized
     actual = dev.function(spec.name)["Properties"]["Environment"]["Variables"]
@@ -125,6 +127,9 @@ def test_function_environment_is_the_topology_environment(dev: Any, spec: Any) -
     for name, value in expected.items():
         if value in ("<issuer>", "<jwks>"):
             assert "Fn::Join" in actual[name], name
+        elif value == "<cdn>":  # https:// + the images distribution's domain
+            (cdn,) = _getatt_targets(actual[name])
+            assert dev.resources[cdn]["Type"] == "AWS::CloudFront::Distribution", name
         elif value.startswith("<"):
             assert dev.resources[ref_target(actual[name])]["Type"] in referenced, name
         else:
@@ -232,7 +237,9 @@ def test_gateway_response_answers_problem_json(dev: Any, response_type: str) -> 
 
 def test_api_url_and_user_pool_ids_are_outputs(dev: Any) -> None:
     outputs = dev.json["Outputs"]
-    assert set(outputs) == {"ApiUrl", "UserPoolId", "UserPoolClientId"}
+    assert set(outputs) == {"ApiUrl", "UserPoolId", "UserPoolClientId", "ImagesUrl"}
+    (cdn,) = _getatt_targets(outputs["ImagesUrl"]["Value"])
+    assert dev.resources[cdn]["Type"] == "AWS::CloudFront::Distribution"
     assert dev.resources[ref_target(outputs["UserPoolId"]["Value"])]["Type"] == (
         "AWS::Cognito::UserPool"
     )

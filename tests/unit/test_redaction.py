@@ -35,3 +35,18 @@ def test_tokens_passwords_and_authorization_are_masked(log_output: io.StringIO) 
         assert secret not in written
     assert "[REDACTED]" in written
     assert "MUG-1" in written  # ordinary fields are kept
+
+
+def test_presigned_signatures_and_session_tokens_are_masked(log_output: io.StringIO) -> None:
+    url = (
+        "http://127.0.0.1:4566/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Signature=0badc0ffee1234&X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLE"
+    )
+    logger.warning(
+        f"fetching {url}",
+        extra={"upload": {"fields": {"key": "uploads/p/i", "x-amz-signature": "deadbeef99"}}},
+    )
+    written = log_output.getvalue()
+    for secret in ("0badc0ffee1234", "FwoGZXIvYXdzEXAMPLE", "deadbeef99"):
+        assert secret not in written
+    assert "uploads/p/i" in written and "X-Amz-Algorithm=AWS4-HMAC-SHA256" in written

@@ -27,7 +27,11 @@ _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 _BEARER = re.compile(r"(?i)bearer\s+\S+")
 SECRET_FIELDS = frozenset(
     {"password", "authorization", "access_token", "id_token", "refresh_token", "token", "code"}
+    # Presigned S3 requests: the signature (and a session token) let anyone holding them in.
+    | {"x-amz-signature", "x-amz-security-token"}
 )
+# The same in a presigned URL's query string.
+_PRESIGNED = re.compile(r"(?i)\b(X-Amz-Signature|X-Amz-Security-Token|Signature)=[^&\s\"']+")
 REDACTED = "[REDACTED]"
 
 
@@ -38,6 +42,7 @@ _JSON_SECRET = re.compile(
 
 def _scrub(text: str) -> str:
     text = _JSON_SECRET.sub(lambda m: f'"{m.group(1)}"{m.group(2)}"{REDACTED}"', text)
+    text = _PRESIGNED.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
     return _BEARER.sub(f"Bearer {REDACTED}", _JWT.sub(REDACTED, text))
 
 
@@ -69,6 +74,8 @@ class RedactSecrets(logging.Filter):
                 setattr(record, key, REDACTED)
             elif isinstance(value, str):
                 setattr(record, key, _scrub(value))
+            elif isinstance(value, dict | list) and key not in ("msg", "args"):
+                setattr(record, key, redact(value))  # structured `extra` values, nested
         return True
 
 

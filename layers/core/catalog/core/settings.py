@@ -21,6 +21,8 @@ class Settings:
     cognito_jwks_url: str
     cognito_access_scope: str
     auto_confirm_users: bool
+    # Where product image renditions are served from (CloudFront; locally the embedded S3).
+    images_base_url: str = ""
 
     def table_name(self, logical: str) -> str:
         """Physical table name for a topology table (`TABLE_<NAME>`, set from the topology)."""
@@ -28,6 +30,14 @@ class Settings:
             return os.environ[f"TABLE_{logical.upper()}"]
         except KeyError:
             raise RuntimeError(f"TABLE_{logical.upper()} is not set") from None
+
+    def bucket_name(self, logical: str) -> str:
+        """Physical bucket name for a topology bucket (`BUCKET_<NAME>`, from the topology)."""
+        variable = f"BUCKET_{logical.upper().replace('-', '_')}"
+        try:
+            return os.environ[variable]
+        except KeyError:
+            raise RuntimeError(f"{variable} is not set") from None
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -50,4 +60,5 @@ def settings() -> Settings:
         cognito_jwks_url=env.get("COGNITO_JWKS_URL", ""),
         cognito_access_scope=env.get("COGNITO_ACCESS_SCOPE", "aws.cognito.signin.user.admin"),
         auto_confirm_users=env.get("AUTO_CONFIRM_USERS", "false").lower() == "true",
+        images_base_url=env.get("IMAGES_BASE_URL", ""),
     )

@@ -32,6 +32,7 @@ from catalog.categories.repository import count_change, missing_category
 from catalog.core.dynamo import DecimalAttribute, TableName, Transaction, string_index
 from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
 from catalog.core.types import iso_millis
+from catalog.images.records import from_attributes, images_attribute, to_attributes
 from catalog.products.listing import (
     MAX_EXAMINED,
     POSITION,
@@ -101,6 +102,7 @@ class _ProductAttributes(Model):
     owner = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    images = images_attribute()
 
 
 class ProductItem(_ProductAttributes):
@@ -170,6 +172,7 @@ def _attributes(product: Product) -> dict[str, Any]:
         owner=product.owner,
         created_at=iso_millis(product.created_at),
         updated_at=iso_millis(product.updated_at),
+        images=to_attributes(product.images),
     )
 
 
@@ -236,6 +239,7 @@ def _to_product(item: ProductItem | ProductCopy) -> Product:
         created_at=datetime.fromisoformat(item.created_at),
         updated_at=datetime.fromisoformat(item.updated_at),
         version=int(item.version),
+        images=from_attributes(item.images),
     )
 
 

@@ -20,6 +20,7 @@ from catalog.core.currencies import ISO_4217
 from catalog.core.patch import Patch
 from catalog.core.text import clean_line, clean_multiline
 from catalog.core.types import Timestamp
+from catalog.images.schemas import ProductImage
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -124,6 +125,9 @@ class Product(BaseModel):
     created_at: Timestamp
     updated_at: Timestamp
     version: int
+    images: list[ProductImage] = Field(
+        default_factory=list, description="Its images, oldest first (see /images)."
+    )
 
 
 MAX_QUERY_TAGS = 10  # tags one listing may ask for

@@ -1,0 +1,1 @@
+"""Product images: presigned uploads, verification and renditions."""

@@ -1,0 +1,364 @@
+"""Product images end to end: a real multipart POST to the presigned form, S3's event
+through the queue to the images function, and the product listing the outcome.
+
+moto server does not enforce presigned POST policies, so what S3 would refuse is checked
+twice: the form's policy is verified here as S3 verifies it (tests/s3_post_policy.py), and
+files that break it are uploaded anyway to show the processor refuses them too.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from PIL import Image
+
+from tests import images
+from tests.conftest import product_payload
+from tests.e2e.conftest import Api
+from tests.s3_post_policy import decode_policy, problems
+from tests.users import demo_user, new_user
+
+MiB = 1024 * 1024
+SECRET_KEY = "testing"  # the local system's fake credentials sign the forms
+
+
+@pytest.fixture(scope="module")
+def s3(local_system: Any) -> Any:
+    return boto3.client("s3", endpoint_url=local_system.aws_url, region_name=local_system.region)
+
+
+@pytest.fixture(scope="module")
+def bucket(local_system: Any) -> str:
+    return str(local_system.names["buckets"]["media"])
+
+
+@pytest.fixture
+def product_id(api: Api) -> str:
+    response = api.post("/v1/products", json=product_payload())
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def ask(api: Api, product_id: str, content_type: str, length: int) -> requests.Response:
+    return api.post(
+        f"/v1/products/{product_id}/images",
+        json={"content_type": content_type, "content_length": length},
+    )
+
+
+def upload(form: dict[str, Any], data: bytes, filename: str = "photo.jpg", **overrides: str) -> int:
+    """POST the form's fields and the file as multipart/form-data, as a browser would."""
+    fields = {**form["fields"], **overrides}
+    content_type = fields.get("Content-Type", "application/octet-stream")
+    response = requests.post(
+        form["url"], data=fields, files={"file": (filename, data, content_type)}, timeout=30
+    )
+    return response.status_code
+
+
+def settled(api: Api, product_id: str, image_id: str, timeout: float = 30) -> dict[str, Any]:
+    """The image once it is no longer pending (the queue delivers within seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        product = api.get(f"/v1/products/{product_id}").json()
+        image = next(i for i in product["images"] if i["id"] == image_id)
+        if image["status"] != "pending" or time.monotonic() > deadline:
+            return dict(image)
+        time.sleep(0.2)
+
+
+def keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def upload_and_settle(
+    api: Api, product_id: str, data: bytes, content_type: str, declared: int | None = None
+) -> dict[str, Any]:
+    answer = ask(api, product_id, content_type, declared or len(data))
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert upload(body["upload"], data) in (200, 201, 204)
+    return settled(api, product_id, body["image_id"])
+
+
+# --- the happy path ---------------------------------------------------------------------
+
+
+def test_a_photo_is_uploaded_processed_and_served_without_its_metadata(
+    api: Api, anonymous: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    # Given a 1600 x 1200 JPEG whose EXIF says "rotate 90°" and carries GPS coordinates
+    data = images.photo(1600, 1200, orientation=6)
+    # When the owner asks for a form and POSTs the file to it
+    answer = ask(api, product_id, "image/jpeg", len(data))
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert set(body) == {"image_id", "upload", "expires_at"}
+    pending = anonymous.get(f"/v1/products/{product_id}").json()["images"]
+    assert [(i["id"], i["status"]) for i in pending] == [(body["image_id"], "pending")]
+    assert upload(body["upload"], data) == 204
+    # Then the product lists it ready, upright, with two WebP renditions anyone can fetch
+    image = settled(anonymous, product_id, body["image_id"])
+    assert image["status"] == "ready", image
+    assert (image["width"], image["height"]) == (1200, 1600)
+    assert [(r["size"], r["width"], r["height"]) for r in image["renditions"]] == [
+        (256, 192, 256),
+        (1024, 768, 1024),
+    ]
+    for rendition in image["renditions"]:
+        fetched = requests.get(rendition["url"], timeout=30)
+        assert fetched.status_code == 200
+        served = Image.open(io.BytesIO(fetched.content))
+        assert (served.format, served.size) == ("WEBP", (rendition["width"], rendition["height"]))
+        assert not served.getexif() and "icc_profile" not in served.info
+        assert b"SecretCam" not in fetched.content
+    # And only the renditions exist: the original upload is gone
+    image_id = body["image_id"]
+    assert keys(s3, bucket, f"uploads/{product_id}/") == []
+    assert keys(s3, bucket, f"images/{product_id}/") == [
+        f"images/{product_id}/{image_id}/1024.webp",
+        f"images/{product_id}/{image_id}/256.webp",
+    ]
+
+
+@pytest.mark.parametrize(("fmt", "content_type"), [("PNG", "image/png"), ("WEBP", "image/webp")])
+def test_png_and_webp_are_accepted_too(
+    api: Api, product_id: str, fmt: str, content_type: str
+) -> None:
+    image = upload_and_settle(api, product_id, images.photo(300, 200, fmt=fmt), content_type)
+    assert (image["status"], image["width"], image["height"]) == ("ready", 300, 200)
+
+
+# --- the form ---------------------------------------------------------------------------
+
+
+def test_the_form_pins_key_type_size_and_a_short_expiry(
+    api: Api, bucket: str, product_id: str
+) -> None:
+    before = datetime.now(UTC)
+    body = ask(api, product_id, "image/png", 5000).json()
+    fields = body["upload"]["fields"]
+    policy = decode_policy(fields)
+    conditions = policy["conditions"]
+    key = f"uploads/{product_id}/{body['image_id']}"
+    assert fields["key"] == key and fields["Content-Type"] == "image/png"
+    assert {"bucket": bucket} in conditions
+    assert {"key": key} in conditions  # exact: not a starts-with
+    assert {"Content-Type": "image/png"} in conditions
+    assert ["content-length-range", 1, 5000] in conditions
+    assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    expires = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert before + timedelta(minutes=4) < expires <= before + timedelta(minutes=5, seconds=2)
+    assert abs(datetime.fromisoformat(body["expires_at"]) - expires) < timedelta(seconds=2)
+    # S3 would accept it as issued, for a file of the declared size
+    now = datetime.now(UTC)
+    assert problems(fields, bucket=bucket, file_size=5000, now=now, secret_key=SECRET_KEY) == []
+
+
+def test_s3_would_refuse_a_tampered_expired_or_oversize_form(
+    api: Api, bucket: str, product_id: str
+) -> None:
+    fields = ask(api, product_id, "image/png", 5000).json()["upload"]["fields"]
+    now = datetime.now(UTC)
+
+    def refused(changed: dict[str, str], size: int = 5000, at: datetime = now) -> list[str]:
+        return problems(changed, bucket=bucket, file_size=size, now=at, secret_key=SECRET_KEY)
+
+    other = f"uploads/{product_id}/01JC0000000000000000000000"
+    assert refused({**fields, "key": other}) == ["key does not match the policy"]
+    assert refused({**fields, "Content-Type": "text/html"}) == [
+        "content-type does not match the policy"
+    ]
+    assert refused(fields, size=5001) == ["file size 5001 outside 1..5000"]
+    assert refused(fields, at=now + timedelta(minutes=6)) == ["policy expired"]
+    # A policy rewritten to allow 1 GiB no longer matches its signature
+    policy = decode_policy(fields)
+    policy["conditions"] = [
+        ["content-length-range", 1, 1 << 30] if isinstance(c, list) else c
+        for c in policy["conditions"]
+    ]
+    forged = base64.b64encode(json.dumps(policy).encode()).decode()
+    assert refused({**fields, "policy": forged}, size=1 << 29) == [
+        "signature does not match the policy"
+    ]
+    assert refused({**fields, "acl": "public-read"}) == ["field acl is not allowed by the policy"]
+
+
+# --- what the API refuses ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"content_type": "image/gif", "content_length": 100}, "#/content_type"),
+        ({"content_type": "image/svg+xml", "content_length": 100}, "#/content_type"),
+        ({"content_type": "text/plain", "content_length": 100}, "#/content_type"),
+        ({"content_type": "image/jpeg", "content_length": 10 * MiB + 1}, "#/content_length"),
+        ({"content_type": "image/jpeg", "content_length": 0}, "#/content_length"),
+        ({"content_type": "image/jpeg", "content_length": "100"}, "#/content_length"),
+        ({"content_type": "image/jpeg"}, "#/content_length"),
+        ({"content_type": "image/jpeg", "content_length": 1, "key": "x"}, "#/key"),
+    ],
+    ids=["gif", "svg", "text", "oversize", "empty", "length-as-string", "no-length", "extra"],
+)
+def test_the_api_refuses_what_it_cannot_accept(
+    api: Api, product_id: str, body: dict[str, Any], pointer: str
+) -> None:
+    response = api.post(f"/v1/products/{product_id}/images", json=body)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["type"] == "urn:catalog:problem:validation-error"
+    assert pointer in [e.get("pointer") for e in problem["errors"]]
+    assert api.get(f"/v1/products/{product_id}").json()["images"] == []
+
+
+def test_only_the_owner_or_an_admin_may_add_images(
+    local_system: Any, api: Api, anonymous: Api, product_id: str
+) -> None:
+    other_editor = api.as_user(new_user(local_system.url, "editor", tag="img-editor"))
+    viewer = api.as_user(demo_user(local_system.url, "viewer"))
+    admin = api.as_user(demo_user(local_system.url, "admin"))
+    assert ask(other_editor, product_id, "image/png", 100).status_code == 403
+    assert ask(viewer, product_id, "image/png", 100).status_code == 403
+    assert ask(anonymous, product_id, "image/png", 100).status_code == 401
+    assert ask(admin, product_id, "image/png", 100).status_code == 201
+    assert ask(api, "01JC0000000000000000000000", "image/png", 100).status_code == 404
+    images_listed = api.get(f"/v1/products/{product_id}").json()["images"]
+    assert len(images_listed) == 1
+
+
+def test_a_product_has_at_most_ten_images(api: Api, product_id: str) -> None:
+    ids = [ask(api, product_id, "image/png", 100).json()["image_id"] for _ in range(10)]
+    refused = ask(api, product_id, "image/png", 100)
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "urn:catalog:problem:conflict"
+    assert api.delete(f"/v1/products/{product_id}/images/{ids[0]}").status_code == 204
+    assert ask(api, product_id, "image/png", 100).status_code == 201
+
+
+# --- what the processor refuses (uploaded anyway: moto does not enforce the form) ------
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "declared", "reason"),
+    [
+        (b"I am a text file named photo.jpg\n" * 3, "image/jpeg", None, "not a JPEG"),
+        (images.truncated(images.photo(800, 600)), "image/jpeg", None, "truncated or corrupt"),
+        (images.png_bomb(), "image/png", None, "pixels"),
+        (images.zero_png(8000, 8000), "image/png", None, "pixels"),
+        (images.photo(fmt="PNG"), "image/jpeg", None, "image/png, but image/jpeg was declared"),
+        (images.photo(400, 300), "image/jpeg", 1000, "at most 1000 were declared"),
+    ],
+    ids=["text-named-jpg", "truncated", "bomb-header", "bomb-64mpx", "png-as-jpeg", "oversize"],
+)
+def test_bad_files_are_rejected_with_a_reason_and_never_readable(
+    api: Api,
+    s3: Any,
+    bucket: str,
+    product_id: str,
+    data: bytes,
+    content_type: str,
+    declared: int | None,
+    reason: str,
+) -> None:
+    image = upload_and_settle(api, product_id, data, content_type, declared)
+    assert image["status"] == "rejected", image
+    assert reason in image["reason"]
+    assert image["renditions"] == [] and image["width"] is None
+    assert keys(s3, bucket, f"uploads/{product_id}/") == []
+    assert keys(s3, bucket, f"images/{product_id}/") == []
+
+
+def test_a_file_sent_to_an_image_nobody_asked_for_is_deleted_unread(
+    api: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    # Given a valid form whose key was changed to another image id (S3 would refuse it)
+    form = ask(api, product_id, "image/jpeg", 20_000).json()["upload"]
+    stray = f"uploads/{product_id}/01JC0000000000000000000000"
+    assert upload(form, images.photo(), key=stray) == 204
+    # When the pump has delivered its event, the stray file is gone and nothing was made
+    deadline = time.monotonic() + 30
+    while keys(s3, bucket, stray) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert keys(s3, bucket, stray) == []
+    assert keys(s3, bucket, f"images/{product_id}/") == []
+    listed = api.get(f"/v1/products/{product_id}").json()["images"]
+    assert [i["status"] for i in listed] == ["pending"]
+
+
+def test_a_second_upload_with_a_used_form_changes_nothing(
+    api: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    answer = ask(api, product_id, "image/jpeg", 100_000).json()
+    assert upload(answer["upload"], images.photo()) == 204
+    ready = settled(api, product_id, answer["image_id"])
+    assert ready["status"] == "ready"
+    # The same form again (within its expiry), with something else
+    assert upload(answer["upload"], b"not an image at all") == 204
+    deadline = time.monotonic() + 30
+    while keys(s3, bucket, f"uploads/{product_id}/") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert keys(s3, bucket, f"uploads/{product_id}/") == []
+    assert settled(api, product_id, answer["image_id"]) == ready
+
+
+# --- removal ----------------------------------------------------------------------------
+
+
+def test_deleting_an_image_removes_its_files(
+    api: Api, anonymous: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    image = upload_and_settle(api, product_id, images.photo(), "image/jpeg")
+    assert image["status"] == "ready"
+    path = f"/v1/products/{product_id}/images/{image['id']}"
+    assert anonymous.delete(path).status_code == 401
+    assert api.delete(path).status_code == 204
+    assert api.get(f"/v1/products/{product_id}").json()["images"] == []
+    assert keys(s3, bucket, f"images/{product_id}/") == []
+    assert requests.get(image["renditions"][0]["url"], timeout=30).status_code == 404
+    assert api.delete(path).status_code == 404
+
+
+def test_deleting_a_product_removes_its_images(
+    local_system: Any, api: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    first = upload_and_settle(api, product_id, images.photo(), "image/jpeg")
+    second = upload_and_settle(api, product_id, images.photo(fmt="PNG"), "image/png")
+    assert first["status"] == second["status"] == "ready"
+    assert len(keys(s3, bucket, f"images/{product_id}/")) == 4
+    assert api.delete(f"/v1/products/{product_id}").status_code == 204
+    # The removal reaches the images function through the table's stream, after every
+    # earlier record of the stream (other tests' writes), hence the generous wait.
+    try:
+        local_system.events.wait_until(
+            lambda: not keys(s3, bucket, f"images/{product_id}/"), timeout=90
+        )
+    except TimeoutError:
+        pytest.fail(f"files left: {local_system.events.stats()}")
+
+
+def test_only_renditions_are_served_never_uploads(
+    local_system: Any, api: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    # Given objects in the bucket outside images/ (moto plays CloudFront: images/* only)
+    base = f"{local_system.aws_url}/{bucket}"
+    s3.put_object(Bucket=bucket, Key="private-probe.txt", Body=b"secret")
+    answer = ask(api, product_id, "image/jpeg", 50_000).json()
+    assert upload(answer["upload"], images.photo()) == 204
+    upload_url = f"{base}/uploads/{product_id}/{answer['image_id']}"
+    # Then anonymous readers get nothing outside images/: refused while it exists, later gone
+    assert requests.get(f"{base}/private-probe.txt", timeout=30).status_code == 403
+    assert requests.get(upload_url, timeout=30).status_code in (403, 404)
+    image = settled(api, product_id, answer["image_id"])
+    assert requests.get(upload_url, timeout=30).status_code == 404
+    assert requests.get(image["renditions"][0]["url"], timeout=30).status_code == 200
+    s3.delete_object(Bucket=bucket, Key="private-probe.txt")
