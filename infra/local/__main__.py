@@ -35,7 +35,7 @@ def main() -> int:
             f"\nCatalog API    {system.url}   (stage {system.stage})\n"
             f"OpenAPI        {system.url}/v1/openapi.json\n"
             f"Health         {system.url}/v1/health\n"
-            f"Embedded AWS   {system.aws_url}   (moto server: DynamoDB, Cognito, Secrets Manager)\n"
+            f"Embedded AWS   {system.aws_url}   (moto: DynamoDB, Cognito, S3, SNS, SQS, SES...)\n"
             f"Seeded         {len(products)} demo products, e.g. "
             f"{system.url}/v1/products/{products[0]['id']}\n"
             f"Routes\n{describe(system.gateway)}\n\n"
