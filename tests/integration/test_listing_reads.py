@@ -25,6 +25,8 @@ from tests.scale import (
 )
 
 PRODUCTS = 1_000
+# The module's first test also builds the 1,000-product catalog (7,000 items in moto).
+pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")

@@ -30,8 +30,8 @@ def service(repository: ProductRepository) -> ProductService:
 def table_items(local_system: Any) -> list[dict[str, Any]]:
     client = boto3.client("dynamodb", endpoint_url=local_system.aws_url)
     name = local_system.names["tables"]["products"]
-    items: list[dict[str, Any]] = client.scan(TableName=name, ConsistentRead=True)["Items"]
-    return items
+    pages = client.get_paginator("scan").paginate(TableName=name, ConsistentRead=True)
+    return [item for page in pages for item in page["Items"]]  # one page holds at most 1 MB
 
 
 def keys_for(local_system: Any, product: Product) -> set[str]:
