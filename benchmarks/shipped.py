@@ -117,22 +117,7 @@ def build_peer(peer: str) -> Path:
         for name in CHALICE_RUNTIME:
             (site / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(installed / name, site / name)
-    interpreter = build_layers._runtime_python()
-    if interpreter:
-        subprocess.run(
-            [
-                interpreter,
-                "-m",
-                "compileall",
-                "-q",
-                "-j",
-                "0",
-                "--invalidation-mode",
-                "unchecked-hash",
-                str(site),
-            ],
-            check=True,
-        )
+    build_layers.compile_bytecode(site)
     stamp.write_text(wanted)
     return site
 

@@ -214,24 +214,29 @@ def size_mb(folder: Path) -> float:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1024 / 1024
 
 
+def install_site(label: str, wanted: str, site: Path, stamp: Path, *platform: list[str]) -> None:
+    """Install the pinned `wanted` requirements into `site`, unless the stamp says they are
+    there already (the stamp is written only after a successful install)."""
+    if stamp.exists() and stamp.read_text() == wanted and site.exists():
+        print(f"{label}: third-party dependencies unchanged, reusing them")
+        return
+    shutil.rmtree(site, ignore_errors=True)
+    site.mkdir(parents=True)
+    stamp.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        requirements_file = Path(scratch) / "requirements.txt"
+        requirements_file.write_text(wanted)
+        install(requirements_file, site, *platform)
+    # Console scripts (ulid's CLI) cannot be run from a layer; no reason to ship them.
+    shutil.rmtree(site / "bin", ignore_errors=True)
+    (site / ".lock").unlink(missing_ok=True)  # left by uv pip
+    stamp.write_text(wanted)
+    pins = [line for line in wanted.splitlines() if not line.startswith("#")]
+    print(f"{label}: installed " + ", ".join(pins))
+
+
 def build() -> None:
-    wanted = requirements()
-    if STAMP.exists() and STAMP.read_text() == wanted and SITE.exists():
-        print("core layer: third-party dependencies unchanged, reusing them")
-    else:
-        shutil.rmtree(SITE, ignore_errors=True)
-        SITE.mkdir(parents=True)
-        STAMP.unlink(missing_ok=True)
-        with tempfile.TemporaryDirectory() as scratch:
-            requirements_file = Path(scratch) / "requirements.txt"
-            requirements_file.write_text(wanted)
-            install(requirements_file)
-        # Console scripts (ulid's CLI) cannot be run from a layer; no reason to ship them.
-        shutil.rmtree(SITE / "bin", ignore_errors=True)
-        (SITE / ".lock").unlink(missing_ok=True)  # left by uv pip
-        STAMP.write_text(wanted)  # only after a successful install
-        pins = [line for line in wanted.splitlines() if not line.startswith("#")]
-        print("core layer: installed " + ", ".join(pins))
+    install_site("core layer", requirements(), SITE, STAMP)
     copy_catalog()
     compile_bytecode()
     size = size_mb(SITE)
@@ -293,22 +298,14 @@ def images_requirements() -> str:
 
 
 def build_images() -> None:
-    wanted = images_requirements()
-    if IMAGES_STAMP.exists() and IMAGES_STAMP.read_text() == wanted and IMAGES_SITE.exists():
-        print("images layer: dependencies unchanged, reusing them")
-    else:
-        shutil.rmtree(IMAGES_SITE, ignore_errors=True)
-        IMAGES_SITE.mkdir(parents=True)
-        IMAGES_STAMP.unlink(missing_ok=True)
-        with tempfile.TemporaryDirectory() as scratch:
-            requirements_file = Path(scratch) / "requirements.txt"
-            requirements_file.write_text(wanted)
-            install(requirements_file, IMAGES_SITE, IMAGES_PIP_PLATFORM, IMAGES_UV_PLATFORM)
-        shutil.rmtree(IMAGES_SITE / "bin", ignore_errors=True)
-        (IMAGES_SITE / ".lock").unlink(missing_ok=True)
-        IMAGES_STAMP.write_text(wanted)
-        pins = [line for line in wanted.splitlines() if not line.startswith("#")]
-        print("images layer: installed " + ", ".join(pins))
+    install_site(
+        "images layer",
+        images_requirements(),
+        IMAGES_SITE,
+        IMAGES_STAMP,
+        IMAGES_PIP_PLATFORM,
+        IMAGES_UV_PLATFORM,
+    )
     compile_bytecode(IMAGES_SITE)
     size = size_mb(IMAGES_SITE)
     print(f"images layer: {IMAGES_LAYER.relative_to(ROOT)} is {size:.1f} MB unzipped")

@@ -15,12 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from catalog.core.auth import Principal
-from catalog.products.listing import ListingPlan, terms_of
 from catalog.products.repository import ProductCopy, ProductItem, ProductRepository
 from catalog.products.repository import _copies as copies
 from catalog.products.repository import _to_item as to_item
 from catalog.products.schemas import Product, ProductCreate, ProductQuery
-from catalog.products.service import ProductService
+from catalog.products.service import ProductService, listing_plan
 
 ADMIN = Principal(sub="admin-sub", role="admin")
 MAX_READS_PER_ITEM = 1.25
@@ -63,19 +62,7 @@ class Catalog:
 
     def expected(self, query: ProductQuery) -> list[Product]:
         """What paging through `query` must return, worked out in Python."""
-        plan = ListingPlan(
-            status=query.status,
-            category=query.category,
-            order=query.order,
-            descending=query.descending,
-            limit=query.limit,
-            min_price=query.min_price,
-            max_price=query.max_price,
-            tags=query.tags,
-            tag_mode=query.tag_mode,
-            in_stock=query.in_stock,
-            terms=terms_of(query.q or ""),
-        )
+        plan = listing_plan(query)
         return [p for p in self.products if plan.wants(p)]
 
 

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from catalog.products.listing import MAX_EXAMINED
-from catalog.products.schemas import ProductQuery
+from catalog.products.schemas import Product, ProductQuery
 from tests.scale import (
     DESIGNED,
     FILTERED,
     MAX_READS_PER_ITEM,
     Catalog,
+    Paged,
     ReadCounter,
     build_catalog,
     counting_reads,
@@ -56,15 +57,23 @@ def reads() -> Iterator[ReadCounter]:
         yield counter
 
 
+def page_through_completely(
+    catalog: Catalog, query: ProductQuery, reads: ReadCounter
+) -> tuple[Paged, list[Product]]:
+    """Page through `query`; it must return each expected product exactly once."""
+    paged = page_through(catalog.service, query, reads)
+    expected = catalog.expected(query)
+    assert len(paged.ids) == len(set(paged.ids))
+    assert set(paged.ids) == {p.id for p in expected}
+    return paged, expected
+
+
 @pytest.mark.parametrize("build", DESIGNED.values(), ids=DESIGNED.keys())
 def test_each_designed_listing_reads_at_most_1_25_items_per_item(
     catalog_of_1000: Catalog, reads: ReadCounter, build: Any
 ) -> None:
     query: ProductQuery = build(catalog_of_1000)
-    paged = page_through(catalog_of_1000.service, query, reads)
-    expected = catalog_of_1000.expected(query)
-    assert len(paged.ids) == len(set(paged.ids))
-    assert set(paged.ids) == {p.id for p in expected}
+    paged, expected = page_through_completely(catalog_of_1000, query, reads)
     assert len(expected) >= 40
     if query.order == "created_at":
         assert paged.ids == sorted(paged.ids, reverse=query.descending)
@@ -81,10 +90,7 @@ def test_a_filtered_listing_finds_everything_and_reads_a_bounded_number_per_requ
     catalog_of_1000: Catalog, reads: ReadCounter, build: Any
 ) -> None:
     query: ProductQuery = build(catalog_of_1000)
-    paged = page_through(catalog_of_1000.service, query, reads)
-    expected = catalog_of_1000.expected(query)
-    assert len(paged.ids) == len(set(paged.ids))
-    assert set(paged.ids) == {p.id for p in expected}
+    paged, expected = page_through_completely(catalog_of_1000, query, reads)
     assert expected
     assert max(paged.reads_per_page) <= MAX_EXAMINED
 

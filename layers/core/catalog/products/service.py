@@ -170,23 +170,29 @@ class ProductService:
         if query.q is not None and not terms:
             raise _query_problem("q", "search for at least one letter or digit")
         listing = query.listing()
-        plan = ListingPlan(
-            status=query.status,
-            category=query.category,
-            order=query.order,
-            descending=query.descending,
-            limit=query.limit,
-            after=position_after(query.cursor, listing),
-            min_price=query.min_price,
-            max_price=query.max_price,
-            tags=query.tags,
-            tag_mode=query.tag_mode,
-            in_stock=query.in_stock,
-            terms=terms[:MAX_TERMS],
-        )
+        plan = listing_plan(query, after=position_after(query.cursor, listing))
         items, next_position = self._store.list_page(plan)
         next_cursor = page_cursor(listing, next_position) if next_position else None
         return ProductPage(items=items, next_cursor=next_cursor)
+
+
+def listing_plan(query: ProductQuery, after: str | None = None) -> ListingPlan:
+    """The designed listing `query` reads, starting after position `after`."""
+    terms = terms_of(query.q) if query.q is not None else ()
+    return ListingPlan(
+        status=query.status,
+        category=query.category,
+        order=query.order,
+        descending=query.descending,
+        limit=query.limit,
+        after=after,
+        min_price=query.min_price,
+        max_price=query.max_price,
+        tags=query.tags,
+        tag_mode=query.tag_mode,
+        in_stock=query.in_stock,
+        terms=terms[:MAX_TERMS],
+    )
 
 
 def _query_problem(parameter: str, detail: str) -> ValidationFailed:
