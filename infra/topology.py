@@ -550,6 +550,9 @@ def function_environment(
         "COGNITO_ISSUER": user_pool.issuer,
         "COGNITO_JWKS_URL": user_pool.jwks_url,
         "COGNITO_ACCESS_SCOPE": USER_POOL.access_scope,
+        # No pydantic plugins are used: skip their discovery, a scan of every installed
+        # package's metadata on the first model built (tens of ms of each cold start).
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
         **settings,
     }
     env.update({TABLES[t].env_var: table_names[t] for t in function.tables})

@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from infra import layer_pruning  # noqa: E402
+
 SOURCE = ROOT / "layers" / "core" / "catalog"
 LAYER = ROOT / ".build" / "layers" / "core"
 SITE = LAYER / "python"  # Lambda puts <layer>/python on sys.path
@@ -235,8 +239,28 @@ def install_site(label: str, wanted: str, site: Path, stamp: Path, *platform: li
     print(f"{label}: installed " + ", ".join(pins))
 
 
+def prune(site: Path = SITE) -> int:
+    """Remove what no function can reach (infra/layer_pruning.py); returns bytes removed."""
+    removed = 0
+    doomed = [site / folder for folder in layer_pruning.module_folders()]
+    doomed += [site / (folder + ".py") for folder in layer_pruning.module_folders()]
+    for pattern in layer_pruning.PRUNED_FILES:
+        doomed += site.glob(pattern)
+    for path in doomed:
+        if path.is_dir():
+            removed += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            shutil.rmtree(path)
+        elif path.is_file():
+            removed += path.stat().st_size
+            path.unlink()
+    return removed
+
+
 def build() -> None:
     install_site("core layer", requirements(), SITE, STAMP)
+    pruned = prune()
+    if pruned:
+        print(f"core layer: pruned {pruned / 1024 / 1024:.1f} MB no function reaches")
     copy_catalog()
     compile_bytecode()
     size = size_mb(SITE)

@@ -23,6 +23,11 @@ from typing import Any
 
 import pytest
 
+from infra import layer_pruning
+
+# Modules the Lambda layer leaves out fail to import in tests too, as they would in Lambda.
+layer_pruning.guard()
+
 _sku_numbers = itertools.count(1)
 
 
@@ -54,7 +59,7 @@ def local_system() -> Iterator[Any]:
     system = LocalSystem(port=0).start()
     settings.settings.cache_clear()  # the environment now names the local resources
     cursor._signing_key.cache_clear()
-    auth._jwks_client.cache_clear()
+    auth._key_set.cache_clear()
     create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
     seed_categories(system.url, login(system.url, DEMO_USERS["admin"], demo_password()))
     yield system

@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
 from catalog.core.http import JSON, api_handler, make_resolver, signed_in
-from catalog.core.jsonutil import dumps
 from catalog.core.observability import metrics
 from catalog.core.openapi import problems, returns
 from catalog.images.schemas import ImageUpload, ImageUploadRequest
@@ -47,7 +46,7 @@ def request_upload(id: str, body: Annotated[ImageUploadRequest, Body()]) -> Resp
     """
     upload = service.request_upload(id, body, signed_in(app))
     metrics.add_metric(name="ImageUploadRequested", unit=MetricUnit.Count, value=1)
-    return Response(status_code=201, content_type=JSON, body=dumps(upload.model_dump(mode="json")))
+    return Response(status_code=201, content_type=JSON, body=upload.model_dump_json())
 
 
 @app.delete(

@@ -13,7 +13,6 @@ from pydantic import StringConstraints
 from catalog.core.conditional import etag, if_match_versions, none_match
 from catalog.core.http import JSON, api_handler, caller, location, make_resolver, signed_in
 from catalog.core.idempotency import once_per_key
-from catalog.core.jsonutil import dumps
 from catalog.core.observability import metrics
 from catalog.core.openapi import problems, returns
 from catalog.products.batch import BatchService
@@ -53,7 +52,7 @@ def _product_response(
     return Response(
         status_code=status,
         content_type=JSON,
-        body=dumps(product.model_dump(mode="json")),
+        body=product.model_dump_json(),
         headers={"ETag": etag(product.version), **(headers or {})},
     )
 
@@ -119,7 +118,7 @@ def list_products(
     return Response(
         status_code=200,
         content_type=JSON,
-        body=dumps(page.model_dump(mode="json")),
+        body=page.model_dump_json(),
         headers={"Cache-Control": PUBLIC_LIST_CACHE} if public else {},
     )
 
@@ -170,9 +169,7 @@ def batch(body: Annotated[BatchRequest, Body()]) -> Response[str]:
             if result.status < 300:
                 name = {201: "ProductCreated", 200: "ProductUpdated", 204: "ProductDeleted"}
                 metrics.add_metric(name=name[result.status], unit=MetricUnit.Count, value=1)
-        return Response(
-            status_code=200, content_type=JSON, body=dumps(outcome.model_dump(mode="json"))
-        )
+        return Response(status_code=200, content_type=JSON, body=outcome.model_dump_json())
 
     return once_per_key(app, operation="POST /v1/products/batch", user=by.sub, body=body, run=run)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from infra import layer_pruning
 from infra.topology import Function
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +69,7 @@ class LocalFunction:
         self.cold_starts = 0
 
     def _load_instance(self) -> Handler:
+        layer_pruning.guard()  # what the layer leaves out cannot be imported here either
         module_file, attribute = self.spec.handler.rsplit(".", 1)
         path = ROOT / self.spec.code / f"{module_file}.py"
         name = f"_lambda_{self.spec.name}_{next(_instance_numbers)}"

@@ -164,3 +164,19 @@ def test_the_request_line_is_debug_unless_the_server_failed(
     call("GET", path)
     assert (level, "request served") in spy.lines
     assert ("info" if level == "debug" else "debug", "request served") not in spy.lines
+
+
+def test_log_lines_carry_the_gateway_request_id_as_correlation_id() -> None:
+    from catalog.core.observability import logger
+
+    for request_id in ("req-a", "req-b"):
+        event = {
+            "httpMethod": "GET",
+            "path": "/things",
+            "resource": "/things",
+            "headers": {},
+            "body": None,
+            "requestContext": {"requestId": request_id, "path": "/things", "stage": "test"},
+        }
+        assert handler(event, Context())["statusCode"] == 200
+        assert logger.get_correlation_id() == request_id

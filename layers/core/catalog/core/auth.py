@@ -8,6 +8,7 @@ verified here (signature against the pool's JWKS, issuer, expiry) before it coun
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -17,7 +18,7 @@ from catalog.core.errors import CatalogError
 from catalog.core.settings import settings
 
 if TYPE_CHECKING:
-    from jwt import PyJWKClient
+    from catalog.core.tokens import KeySet
 
 ROLES = ("viewer", "editor", "admin")  # weakest first; the Cognito groups of the same names
 
@@ -91,10 +92,10 @@ def bearer_token(headers: Mapping[str, Any] | None) -> str | None:
 
 
 @cache
-def _jwks_client() -> PyJWKClient:
-    from jwt import PyJWKClient
+def _key_set() -> KeySet:
+    from catalog.core.tokens import KeySet
 
-    return PyJWKClient(settings().cognito_jwks_url, cache_keys=True, lifespan=3600, timeout=5)
+    return KeySet(settings().cognito_jwks_url)
 
 
 def verify_access_token(token: str) -> dict[str, Any]:
@@ -108,22 +109,32 @@ def verify_access_token(token: str) -> dict[str, Any]:
 def verify_signed_token(token: str) -> dict[str, Any]:
     """What API Gateway's Cognito authorizer checks: an RS256 signature by one of the
     pool's keys, the pool's issuer, an expiry in the future, and the required scope."""
-    import jwt  # only requests that carry a token pay for the JWT and crypto imports
+    from jwt import InvalidTokenError  # only requests that carry a token pay for these imports
+
+    from catalog.core.tokens import verified_payload
 
     config = settings()
     try:
-        key = _jwks_client().get_signing_key_from_jwt(token)
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key.key,
-            algorithms=["RS256"],
-            issuer=config.cognito_issuer,
-            options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
-        )
-    except jwt.PyJWKClientConnectionError:
-        raise  # the key set is unreachable: a server fault, not the caller's
-    except jwt.PyJWTError:
+        claims = verified_payload(token, _key_set())
+    except InvalidTokenError:
         raise Unauthorized("The token is invalid or has expired.") from None
+    _check_registered_claims(claims, config.cognito_issuer)
     if config.cognito_access_scope not in str(claims.get("scope", "")).split():
         raise Unauthorized("The token lacks the required scope.")
     return claims
+
+
+REQUIRED_CLAIMS = ("exp", "iat", "iss", "sub", "token_use")
+
+
+def _check_registered_claims(claims: Mapping[str, Any], issuer: str) -> None:
+    """RFC 7519's time and issuer claims, as the authorizer checks them (no leeway)."""
+    now = time.time()
+    if any(name not in claims for name in REQUIRED_CLAIMS):
+        raise Unauthorized("The token is invalid or has expired.")
+    exp, iat, nbf = claims["exp"], claims["iat"], claims.get("nbf", 0)
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (exp, iat, nbf))
+    if not numbers or exp <= now or iat > now or nbf > now:
+        raise Unauthorized("The token is invalid or has expired.")
+    if not issuer or claims["iss"] != issuer:
+        raise Unauthorized("The token is invalid or has expired.")

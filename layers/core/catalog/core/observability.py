@@ -15,7 +15,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging import correlation_paths
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -121,10 +120,17 @@ def tracer() -> Tracer | None:
 
 
 def instrument_api(handler: Handler) -> Handler:
-    """Wrap an API Gateway proxy handler with logging context, metrics and tracing."""
-    wrapped = logger.inject_lambda_context(
-        correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
-    )(handler)
+    """Wrap an API Gateway proxy handler with logging context, metrics and tracing.
+
+    The correlation id is API Gateway's request id. It is read here rather than through
+    `correlation_id_path`, whose JMESPath query took ~6% of a warm request (make bench).
+    """
+
+    def correlated(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
+        return handler(event, context)
+
+    wrapped = logger.inject_lambda_context(clear_state=True)(correlated)
     wrapped = metrics.log_metrics(wrapped)
     active = tracer()
     if active is not None:

@@ -1,0 +1,48 @@
+"""The layer's pruning: what the build removes, and that tests refuse those modules too."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra import layer_pruning
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import build_layers  # noqa: E402
+
+
+@pytest.mark.parametrize("module", sorted(layer_pruning.PRUNED_MODULES))
+def test_a_pruned_module_cannot_be_imported_here_either(module: str) -> None:
+    with pytest.raises(ModuleNotFoundError, match="left out of the Lambda layer"):
+        importlib.import_module(module)
+
+
+def test_what_functions_need_still_imports() -> None:
+    for module in ("aws_lambda_powertools.utilities.batch", "pydantic", "rsa", "jwt"):
+        importlib.import_module(module)
+
+
+def test_the_build_removes_pruned_packages_modules_and_files(tmp_path: Path) -> None:
+    kept = [
+        "aws_lambda_powertools/utilities/batch/__init__.py",
+        "aws_lambda_powertools/event_handler/openapi/swagger_ui/html.py",
+        "pydantic/main.py",
+        "rsa/pkcs1.py",
+    ]
+    gone = [
+        "aws_lambda_powertools/utilities/kafka/__init__.py",
+        "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui-bundle.min.js",
+        "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui.min.css",
+        "pydantic/v1/main.py",
+        "pyasn1/codec/der/decoder.py",
+    ]
+    for name in kept + gone:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x" * 10)
+    assert build_layers.prune(tmp_path) == 10 * len(gone)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.*")) == sorted(kept)
