@@ -271,6 +271,22 @@ def warm(
     return report
 
 
+PROFILED = int(os.environ.get("BENCH_PROFILED", "1000"))  # profiled invocations per route
+
+
+def warm_profile(target: str, seed_product: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    """Where a warm request's time goes, by owner of the code (fake store): cProfile's self
+    time per package as a share of the whole (profiling slows every call alike, so shares,
+    not times, are what it tells)."""
+    jobs = {
+        "GET /v1/products/{id}": [get_event(seed_product["id"])] * (100 + PROFILED),
+        "POST /v1/products": [post_event(f"P-{target[:6]}-{i}") for i in range(100 + PROFILED)],
+    }
+    return run_child(
+        ["profile", code_of(target), "fake"], {"routes": jobs, "seed": seed_product}, env
+    )
+
+
 def cap_stream_records(limit: int = 64) -> None:
     """Keep moto's stream shards short during the run.
 
@@ -355,6 +371,27 @@ def budget(report: dict[str, Any]) -> list[dict[str, Any]]:
     return lines
 
 
+def warm_profile_table(profiles: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    columns = [(target, route) for target, routes in profiles.items() for route in routes]
+    owners = sorted(
+        {owner for target, route in columns for owner in profiles[target][route]},
+        key=lambda owner: -max(profiles[t][r].get(owner, 0.0) for t, r in columns),
+    )
+    out = [
+        "",
+        "## Where warm time goes (fake store; cProfile self time, share per owner of the code)",
+        "",
+        "| owner | "
+        + " | ".join(f"{PEER_TITLE.get(t, t)} {r.split()[0]}" for t, r in columns)
+        + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    for owner in owners:
+        cells = [f"{profiles[t][r].get(owner, 0.0):.0%}" for t, r in columns]
+        out.append(f"| {owner} | " + " | ".join(cells) + " |")
+    return out
+
+
 def markdown(report: dict[str, Any]) -> str:
     cold, size = report["cold_start"], report["bytes_shipped"]
     peers = list(PEER_CODE)
@@ -431,6 +468,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {PEER_TITLE.get(name, name)} | {row['code'] / 1024:.1f} KiB "
             f"| {rest / MIB:.2f} MiB | {row['total'] / MIB:.2f} MiB | {ratios} |"
         )
+    out += warm_profile_table(report["warm_profile"])
     profiles = report["import_profile"]
     out += [
         "",
@@ -500,6 +538,10 @@ def main() -> int:
                 )
         print("warm aws floor ...", flush=True)
         report["warm"]["aws"]["floor"] = warm("floor", "aws", ["GET"], product, env)
+        print("warm profiles ...", flush=True)
+        report["warm_profile"] = {
+            target: warm_profile(target, product, env) for target in ("products", "chalice_twin")
+        }
         print("import profiles ...", flush=True)
         report["import_profile"] = {
             target: import_profile(target, env) for target in ("products", "chalice_twin", "floor")

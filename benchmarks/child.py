@@ -1,9 +1,12 @@
-"""One measured process of `make bench`: `child.py cold|warm CODE_DIR [fake|aws]`, input on stdin.
+"""One measured process of `make bench`: `child.py cold|warm|profile CODE_DIR [fake|aws]`,
+input on stdin.
 
 cold: import the handler and serve one event, timed from interpreter start; prints import
 and first-request times and the peak RSS (VmHWM). warm: serve each route's events in a loop
-and print every invocation's duration in microseconds. Runs under .venv-bench's Python, the
-same interpreter for our functions and for the peers.
+and print every invocation's duration in microseconds. profile: serve them under cProfile
+and print, per route, the share of self time spent in each owner's code (the framework,
+pydantic, ours...), which says where a warm request's time goes. Runs under .venv-bench's
+Python, the same interpreter for our functions and for the peers.
 """
 
 import sys
@@ -84,6 +87,52 @@ class Cleanup:
             self.client.delete_item(TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
 
 
+# Whose code a profiled function is, by where its file lives (first match wins).
+OWNERS = (
+    ("aws_lambda_powertools", "Powertools"),
+    ("pydantic", "pydantic"),
+    ("chalice", "Chalice"),
+    ("fastapi", "FastAPI"),
+    ("starlette", "FastAPI"),
+    ("mangum", "FastAPI"),
+    ("/layers/core/catalog/", "catalog (ours)"),
+    ("/functions/", "handler (ours)"),
+    ("/benchmarks/", "bench harness"),
+    ("/logging/", "stdlib logging"),
+    ("/json/", "stdlib json"),
+)
+
+
+def owner_of(filename: str) -> str:
+    if filename.startswith("~") or filename.startswith("<"):
+        return "builtins"  # C functions: dict.update, isinstance, pydantic-core's Rust...
+    return next((name for marker, name in OWNERS if marker in filename), "other Python")
+
+
+def profile_routes(handler: Any, routes: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per route: the share of self time per owner over its invocations (after 100 untimed)."""
+    import cProfile
+    import pstats
+
+    context, shares = Context(), {}
+    for route, events in routes.items():
+        for event in events[:100]:
+            handler.lambda_handler(event, context)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for event in events[100:]:
+            handler.lambda_handler(event, context)
+        profiler.disable()
+        totals: dict[str, float] = {}
+        stats: Any = pstats.Stats(profiler).stats
+        for (filename, _, _), (_, _, self_time, _, _) in stats.items():
+            owner = owner_of(filename)
+            totals[owner] = totals.get(owner, 0.0) + self_time
+        whole = sum(totals.values()) or 1.0
+        shares[route] = {owner: seconds / whole for owner, seconds in totals.items()}
+    return shares
+
+
 def main() -> None:
     mode, code = sys.argv[1], sys.argv[2]
     job = json.load(sys.stdin)
@@ -108,6 +157,9 @@ def main() -> None:
         return
     if sys.argv[3] == "fake":
         use_fake_store(handler, job["seed"])
+    if mode == "profile":
+        print(json.dumps(profile_routes(handler, job["routes"])))
+        return
     context, clock, out = Context(), time.perf_counter_ns, {}
     cleanup = Cleanup() if sys.argv[3] == "aws" else None
     for route, events in job["routes"].items():
