@@ -3,26 +3,38 @@
 Not a test (the 1,000-product bound is asserted in tests/integration/test_listing_reads.py):
 `make bench` runs it at 1,000 and 50,000 products and writes
 benchmarks/results/read_amplification.{md,json}. DynamoDB is moto, in this process; the
-figure is DynamoDB's own `ScannedCount` over the items returned, which does not depend on
-how fast moto is. Three shortcuts keep the run within minutes, none touching what is
-measured: the catalog's items are put straight into moto's table (not through its HTTP
-parser, and without moto's per-attribute item-size check, which is quadratic: these items
-are under 2 KB); moto's attribute comparisons take a fast path for two strings (comparing
-their values, as moto does after converting them); and at 50,000 products each listing is
-followed for its first `BENCH_PAGES` pages (3 by default), because moto reads its whole
-table in Python for every index Query. The Queries themselves go through pynamodb and
-botocore as in Lambda.
+figure is DynamoDB's own `ScannedCount` (as moto computes it) over the items returned. The
+catalog is tests/scale.py's, the listings are its `DESIGNED` ones, and their Queries go
+through the product service, pynamodb and botocore as in Lambda.
+
+What moto answers does not depend on how fast it is, so these shortcuts keep the run
+within minutes (moto alone took 42 minutes at 50,000 products), none touching what is
+measured (benchmarks/faster_moto.py, checked by tests/integration/test_bench_moto_index.py):
+
+- the catalog's items are stored straight into moto's table, as the same `Item` objects
+  moto's PutItem would store, without going through its HTTP parser or re-validating each
+  (PutItem through moto took 1,100 s for the 350,000 items of 50,000 products);
+- moto's Query, which sorts the whole table in Python for every Query, starts from the
+  items of the queried index partition (looked up, kept in moto's order until the next
+  write) instead; moto's own code then picks, orders, counts and pages them as before;
+- string comparisons take a fast path (their values, as moto compares them), and moto's
+  per-attribute item-size check, quadratic in an item's attributes, is off (these items
+  are under 2 KB);
+- the garbage collector pauses while the catalog is stored (millions of objects that all
+  live until the end).
+
+At 50,000 products each listing is followed for its first `BENCH_PAGES` pages (3 by
+default), as the published figures were measured: each page of a designed listing reads
+its `limit + 1` items wherever it starts.
 """
 
 from __future__ import annotations
 
+import gc
 import json
-import operator
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,38 +57,6 @@ os.environ.update(
 )
 
 
-@contextmanager
-def faster_moto() -> Iterator[None]:
-    """moto without its quadratic item-size check and with string comparisons by value."""
-    from moto.dynamodb.models import dynamo_type
-
-    cls: Any = dynamo_type.DynamoType
-    saved = {name: getattr(cls, name) for name in ("__eq__", "__ne__", "__lt__", "__gt__")}
-    size_check = dynamo_type.LimitedSizeDict.__setitem__
-
-    def fast(name: str, compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
-        slow = saved[name]
-
-        def method(self: Any, other: Any) -> bool:
-            if self.type == "S" and getattr(other, "type", None) == "S":
-                return compare(self.value, other.value)
-            return bool(slow(self, other))
-
-        return method
-
-    cls.__eq__ = fast("__eq__", operator.eq)
-    cls.__ne__ = fast("__ne__", operator.ne)
-    cls.__lt__ = fast("__lt__", operator.lt)
-    cls.__gt__ = fast("__gt__", operator.gt)
-    dynamo_type.LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        for name, method in saved.items():
-            setattr(cls, name, method)
-        dynamo_type.LimitedSizeDict.__setitem__ = size_check  # type: ignore[method-assign]
-
-
 def measure(sizes: tuple[int, ...] = SIZES) -> list[dict[str, Any]]:
     """One row per (documented listing, catalog size): pattern, products, pages, returned,
     read and ratio (read / returned)."""
@@ -84,6 +64,7 @@ def measure(sizes: tuple[int, ...] = SIZES) -> list[dict[str, Any]]:
     from moto import mock_aws
     from moto.dynamodb.models import dynamodb_backends
 
+    from benchmarks.faster_moto import faster_moto, put_items
     from infra import topology
     from infra.local.provision import table_definition
     from tests.scale import DESIGNED, build_catalog, counting_reads, page_through
@@ -100,16 +81,24 @@ def measure(sizes: tuple[int, ...] = SIZES) -> list[dict[str, Any]]:
             definition = table_definition(topology.TABLES["products"], name)
             definition.pop("StreamSpecification", None)  # no reader: don't keep records
             boto3.client("dynamodb").create_table(**definition)
-            table = dynamodb_backends[MOTO_ACCOUNT][os.environ["AWS_DEFAULT_REGION"]]
+            backend = dynamodb_backends[MOTO_ACCOUNT][os.environ["AWS_DEFAULT_REGION"]]
+            table = backend.get_table(name)
 
-            def put_directly(items: Any, table: Any = table, name: str = name) -> None:
-                for item in items:
-                    table.put_item(name, item.serialize())
+            def put_directly(items: Any, table: Any = table) -> None:
+                put_items(table, (item.serialize() for item in items))
 
             started = time.perf_counter()
             categories = [f"c{n}" for n in range(max(1, size // PER_CATEGORY))]
-            catalog = build_catalog(size, "bench", categories, put_directly)
+            # Millions of objects that all live until the end of this size: the cyclic
+            # garbage collector would walk them over and over while they are stored.
+            gc.disable()
+            try:
+                catalog = build_catalog(size, "bench", categories, put_directly)
+            finally:
+                gc.freeze()
+                gc.enable()
             print(f"{size} products written in {time.perf_counter() - started:.0f} s", flush=True)
+            started = time.perf_counter()
             pages = PAGES_AT_SCALE if size > 1000 else 10**6
             for pattern, build in DESIGNED.items():
                 with counting_reads() as reads:
@@ -126,6 +115,8 @@ def measure(sizes: tuple[int, ...] = SIZES) -> list[dict[str, Any]]:
                     }
                 )
                 print(f"  {pattern}: {rows[-1]['ratio']}", flush=True)
+            print(f"{size} products listed in {time.perf_counter() - started:.0f} s", flush=True)
+        gc.unfreeze()
     return rows
 
 
