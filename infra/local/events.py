@@ -454,8 +454,10 @@ class EventPump:
             self._wake.wait(self.poll_interval_s)
 
     def _idle_since(self, moment: float) -> bool:
-        return all(
-            not w.busy and w.idle_poll_started >= moment and not w.pending() for w in self.workers
+        # The workers' own flags first: asking each queue for its counts is an AWS call,
+        # worth making only once every worker has come back empty-handed.
+        return all(not w.busy and w.idle_poll_started >= moment for w in self.workers) and not any(
+            w.pending() for w in self.workers
         )
 
     def drain(self, timeout: float = 30.0) -> None:

@@ -120,3 +120,76 @@ def make_transactions_cheap() -> None:
         return
     setattr(DynamoDBBackend, "transact_write_items", _serialized(_transact_write_items))  # noqa: B010
     setattr(DynamoDBBackend, "_catalog_cheap_transactions", True)  # noqa: B010
+
+
+# --- moto's per-request costs that grow with a queue's length ------------------------------
+
+
+def _visible_messages(self: Any) -> list[Any]:
+    """moto's `Queue.messages` (visible and not delayed) with one clock reading per call
+    instead of two per message; the same rule: visible once `now > visible_at`, delayed
+    while `now < delayed_until`."""
+    from moto.core.utils import unix_time_millis
+
+    now = unix_time_millis()
+    return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+
+def _messages_delayed(self: Any) -> int:
+    from moto.core.utils import unix_time_millis
+
+    now = unix_time_millis()
+    return sum(1 for m in self._messages if now < m.delayed_until)
+
+
+def _messages_not_visible(self: Any) -> int:
+    from moto.core.utils import unix_time_millis
+
+    now = unix_time_millis()
+    return sum(1 for m in self._messages if not now > m.visible_at)
+
+
+def _within_retention(self: Any, queue_name: str, message: Any) -> bool:
+    """moto's retention check on receive, reading the queue's retention period itself:
+    moto builds all of the queue's attributes (three scans of every message) three times
+    for each message it hands out, which made receiving from a queue of N messages cost
+    O(N) per message received."""
+    from moto.core.utils import unix_time
+
+    retention_period: int = self.get_queue(queue_name).message_retention_period
+    return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
+
+
+def make_moto_server_cheap() -> None:
+    """Take the per-request costs out of moto server that grow with the work (once per
+    process); every answer stays the same:
+
+    - SQS: receiving checked each message's retention through all of the queue's
+      attributes (see `_within_retention`), and every count of a queue's messages read
+      the clock twice per message; with a thousand messages waiting (a burst of webhook
+      deliveries) each ReceiveMessage and SendMessage took tens of milliseconds.
+    - the server found the backend of every request by listing moto's package folder and
+      matching the host against hundreds of URL patterns; the answer for a host never
+      changes, so it is kept.
+    """
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from moto.sqs.models import Queue, SQSBackend
+
+    if getattr(Queue, "_catalog_cheap", False):
+        return
+    Queue.messages = property(_visible_messages)  # type: ignore[method-assign,assignment]
+    Queue.approximate_number_of_messages_delayed = property(_messages_delayed)  # type: ignore[method-assign,assignment]
+    Queue.approximate_number_of_messages_not_visible = property(_messages_not_visible)  # type: ignore[method-assign,assignment]
+    SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign]
+
+    find_backend = DomainDispatcherApplication.get_backend_for_host
+    backends: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        # Called under the application's lock; hosts are one per service and region.
+        if host not in backends:
+            backends[host] = find_backend(self, host)
+        return backends[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+    setattr(Queue, "_catalog_cheap", True)  # noqa: B010

@@ -15,7 +15,7 @@ from moto.server import ThreadedMotoServer
 from catalog.core import settings as catalog_settings
 from infra import topology
 from infra.local.events import EventPump
-from infra.local.fidelity import make_dynamodb_writes_atomic
+from infra.local.fidelity import make_dynamodb_writes_atomic, make_moto_server_cheap
 from infra.local.functions import LocalFunction
 from infra.local.gateway import LocalGateway
 from infra.local.provision import (
@@ -69,6 +69,7 @@ class LocalSystem:
     def start(self) -> LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
         make_dynamodb_writes_atomic()
+        make_moto_server_cheap()
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._moto.start()
         # Every AWS client in this process (functions included) talks to moto server: the
