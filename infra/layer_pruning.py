@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.abc
 import sys
+import threading
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -56,10 +57,16 @@ class _Refuse(importlib.abc.MetaPathFinder):
             )
 
 
+_installing = threading.Lock()
+
+
 def guard() -> None:
-    """Refuse pruned modules in this process, as Lambda would (idempotent)."""
-    if not any(isinstance(finder, _Refuse) for finder in sys.meta_path):
+    """Refuse pruned modules in this process, as Lambda would (idempotent, thread-safe)."""
+    with _installing:
+        if any(isinstance(finder, _Refuse) for finder in sys.meta_path):
+            return
+        # A copy: other threads (the local runner's functions) may be importing meanwhile.
+        loaded = sorted(name for name in list(sys.modules) if is_pruned(name))
+        if loaded:
+            raise RuntimeError(f"Pruned modules were imported before the guard: {loaded}")
         sys.meta_path.insert(0, _Refuse())
-    loaded = sorted(name for name in sys.modules if is_pruned(name))
-    if loaded:
-        raise RuntimeError(f"Pruned modules were imported before the guard: {loaded}")

@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import fnmatch
 import re
+import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -225,6 +227,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             result = self.gateway.functions[route.function].invoke(event)
             self._answer_proxy_result(result)
         except Exception:  # the function crashed outside its own error handling
+            # Lambda would write the crash to the function's log: so does the local runner.
+            traceback.print_exc(file=sys.stderr)
             self._answer_gateway("DEFAULT_5XX")
 
     def _authorize(self) -> dict[str, str] | None:
