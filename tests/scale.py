@@ -8,6 +8,7 @@ a botocore hook on pynamodb's client adds them up while a listing is paged throu
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,12 +27,18 @@ MAX_READS_PER_ITEM = 1.25
 
 
 class ReadCounter:
+    """Queries made by the thread that counts: the one DynamoDB client of the process also
+    serves the local system's functions, which may be reading in other threads meanwhile."""
+
     def __init__(self) -> None:
         self.scanned = 0
         self.returned = 0
         self.queries = 0
+        self.thread = threading.get_ident()
 
     def __call__(self, parsed: dict[str, Any], **_: Any) -> None:
+        if threading.get_ident() != self.thread:
+            return
         self.queries += 1
         self.scanned += int(parsed.get("ScannedCount", 0))
         self.returned += int(parsed.get("Count", 0))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# ruff: noqa: E402 - the DynamoDB client is created before the other imports, at init.
+from catalog.core.dynamo import open_client
+
+open_client()  # see catalog.core.dynamo.open_client: a lower peak RSS
+
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response

@@ -437,12 +437,15 @@ class EventPump:
             worker.thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask every worker to stop and wait for them together, `timeout` seconds in all
+        (not per worker: with a dozen sources busy, Ctrl-C took minutes). The workers are
+        daemon threads: one still inside a batch ends with the process."""
         self.stopping.set()
         self.wake()
+        deadline = time.monotonic() + timeout
         for worker in self.workers:
-            if worker.thread.is_alive():
-                worker.thread.join(timeout=10)
+            worker.thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def wake(self) -> None:
         """Make every idle worker poll now (instead of at its next interval)."""

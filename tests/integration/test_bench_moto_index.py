@@ -26,8 +26,10 @@ MOTO_ACCOUNT = "123456789012"  # moto's default account
 
 
 def test_the_bench_shortcuts_answer_every_query_as_moto_does() -> None:
+    # A clean environment: a worker that started the local system exported its endpoints,
+    # table names and cursor secret, and the child must see only its in-process moto.
     env = {
-        **os.environ,
+        **{name: os.environ[name] for name in ("PATH", "HOME", "TMPDIR") if name in os.environ},
         "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
         "PYTHONDONTWRITEBYTECODE": "1",
     }

@@ -156,3 +156,19 @@ def test_prices_come_back_as_exact_decimals(
     assert str(stored.price) == "0.10"
     assert stored.created_at.tzinfo is not None
     assert stored.created_at <= datetime.now(UTC)
+
+
+def test_every_model_and_transaction_sends_through_one_botocore_client(
+    local_system: Any,
+) -> None:
+    # Each new client parses DynamoDB's service model again (~100 ms, ~12 MiB): one per
+    # function, not one per model class.
+    from catalog.categories.repository import CategoryItem
+    from catalog.core import dynamo
+    from catalog.products.repository import ProductCopy, ProductItem, SkuGuard
+
+    clients = {
+        id(model._get_connection().connection.client)
+        for model in (ProductItem, ProductCopy, SkuGuard, CategoryItem)
+    }
+    assert clients == {id(dynamo.connection().client)}

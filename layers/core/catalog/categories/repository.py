@@ -12,10 +12,9 @@ from datetime import datetime
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
-from pynamodb.models import Model
 
 from catalog.categories.schemas import Category
-from catalog.core.dynamo import TableName, Transaction, string_index
+from catalog.core.dynamo import TableModel, TableName, Transaction, string_index
 from catalog.core.errors import Conflict, NotFound, ValidationFailed, VersionConflict
 from catalog.core.types import iso_millis
 
@@ -23,7 +22,7 @@ CATEGORY_SK = "CATEGORY"
 ALL_CATEGORIES = "CATEGORIES"  # gsi1 partition of every category, by slug
 
 
-class CategoryItem(Model):
+class CategoryItem(TableModel):
     class Meta:
         table_name = TableName("products")
 

@@ -17,9 +17,8 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
-from catalog.core.dynamo import TableName
+from catalog.core.dynamo import TableModel, TableName
 from catalog.core.errors import NotFound
 from catalog.core.observability import logger
 from catalog.events.envelope import ChangeEvent, price_dropped
@@ -30,7 +29,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 SENT_MARK_DAYS = 7
 
 
-class SentItem(Model):
+class SentItem(TableModel):
     class Meta:
         table_name = TableName("notifications")
 

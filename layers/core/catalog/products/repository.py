@@ -26,10 +26,9 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
-from pynamodb.models import Model
 
 from catalog.categories.repository import count_change, missing_category
-from catalog.core.dynamo import DecimalAttribute, TableName, Transaction, string_index
+from catalog.core.dynamo import DecimalAttribute, TableModel, TableName, Transaction, string_index
 from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
 from catalog.core.types import iso_millis
 from catalog.images.records import from_attributes, images_attribute, to_attributes
@@ -73,7 +72,7 @@ def words_partition(word: str, status: str) -> str:
     return f"WORDS#{status}#{word[:1]}"
 
 
-class _ProductAttributes(Model):
+class _ProductAttributes(TableModel):
     """What a product item and each of its copies hold (the indexes project everything)."""
 
     class Meta:
@@ -131,7 +130,7 @@ class ProductCopy(_ProductAttributes):
     version = NumberAttribute()
 
 
-class SkuGuard(Model):
+class SkuGuard(TableModel):
     class Meta:
         table_name = TableName("products")
 

@@ -11,16 +11,15 @@ from datetime import datetime
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
-from catalog.core.dynamo import TableName, Transaction
+from catalog.core.dynamo import TableModel, TableName, Transaction
 from catalog.core.types import iso_millis
 from catalog.subscriptions.schemas import Subscriptions
 
 SUBSCRIPTIONS_SK = "SUBSCRIPTIONS"
 
 
-class SubscriptionsItem(Model):
+class SubscriptionsItem(TableModel):
     class Meta:
         table_name = TableName("notifications")
 
@@ -30,7 +29,7 @@ class SubscriptionsItem(Model):
     updated_at = UnicodeAttribute()
 
 
-class SubscriberItem(Model):
+class SubscriberItem(TableModel):
     class Meta:
         table_name = TableName("notifications")
 

@@ -7,9 +7,8 @@ from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
-from pynamodb.models import Model
 
-from catalog.core.dynamo import TableName, string_index
+from catalog.core.dynamo import TableModel, TableName, string_index
 from catalog.core.errors import Conflict, NotFound
 from catalog.core.types import iso_millis
 from catalog.users.schemas import Profile
@@ -18,7 +17,7 @@ PROFILE_SK = "PROFILE"
 ALL_USERS = "USER"  # gsi1 partition of every profile, ordered by email
 
 
-class ProfileItem(Model):
+class ProfileItem(TableModel):
     class Meta:
         table_name = TableName("users")
 

@@ -17,9 +17,8 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.exceptions import DoesNotExist, PutError
-from pynamodb.models import Model
 
-from catalog.core.dynamo import TableName, string_index
+from catalog.core.dynamo import TableModel, TableName, string_index
 from catalog.core.errors import NotFound
 from catalog.core.types import iso_millis
 from catalog.webhooks.schemas import Delivery, Webhook
@@ -31,7 +30,7 @@ DELIVERY_RETENTION_DAYS = 30
 RECENT_DELIVERIES = 50
 
 
-class WebhookItem(Model):
+class WebhookItem(TableModel):
     class Meta:
         table_name = TableName("notifications")
 
@@ -51,7 +50,7 @@ class WebhookItem(Model):
     all_webhooks = string_index("gsi1", "gsi1pk", "gsi1sk")
 
 
-class DeliveryItem(Model):
+class DeliveryItem(TableModel):
     class Meta:
         table_name = TableName("notifications")
 
