@@ -94,7 +94,7 @@ def upload_and_settle(
 
 
 def test_a_photo_is_uploaded_processed_and_served_without_its_metadata(
-    api: Api, anonymous: Api, s3: Any, bucket: str, product_id: str
+    api: Api, anonymous: Api, s3: Any, bucket: str, product_id: str, local_system: Any
 ) -> None:
     # Given a 1600 x 1200 JPEG whose EXIF says "rotate 90°" and carries GPS coordinates
     data = images.photo(1600, 1200, orientation=6)
@@ -121,7 +121,9 @@ def test_a_photo_is_uploaded_processed_and_served_without_its_metadata(
         assert (served.format, served.size) == ("WEBP", (rendition["width"], rendition["height"]))
         assert not served.getexif() and "icc_profile" not in served.info
         assert b"SecretCam" not in fetched.content
-    # And only the renditions exist: the original upload is gone
+    # And only the renditions exist: the original upload is gone (the processor deletes it
+    # right after recording the status, so once its event is done)
+    local_system.drain_events(60)
     image_id = body["image_id"]
     assert keys(s3, bucket, f"uploads/{product_id}/") == []
     assert keys(s3, bucket, f"images/{product_id}/") == [
@@ -269,11 +271,13 @@ def test_bad_files_are_rejected_with_a_reason_and_never_readable(
     content_type: str,
     declared: int | None,
     reason: str,
+    local_system: Any,
 ) -> None:
     image = upload_and_settle(api, product_id, data, content_type, declared)
     assert image["status"] == "rejected", image
     assert reason in image["reason"]
     assert image["renditions"] == [] and image["width"] is None
+    local_system.drain_events(60)  # the original is deleted right after the status is recorded
     assert keys(s3, bucket, f"uploads/{product_id}/") == []
     assert keys(s3, bucket, f"images/{product_id}/") == []
 
