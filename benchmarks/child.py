@@ -1,12 +1,14 @@
 """One measured process of `make bench`: `child.py cold|warm|profile CODE_DIR [fake|aws]`,
 input on stdin.
 
-cold: import the handler and serve one event, timed from interpreter start; prints import
-and first-request times and the peak RSS (VmHWM). warm: serve each route's events in a loop
-and print every invocation's duration in microseconds. profile: serve them under cProfile
-and print, per route, the share of self time spent in each owner's code (the framework,
-pydantic, ours...), which says where a warm request's time goes. Runs under .venv-bench's
-Python, the same interpreter for our functions and for the peers.
+cold: import the handler and serve one event, timed from interpreter start; print import
+and first-request times and the peak RSS (VmHWM) on a marked line as soon as it has
+answered (the parent's clock stops there), then the repository files it loaded. warm:
+serve each route's events in a loop and print every invocation's duration in
+microseconds. profile: serve them under cProfile and print, per route, the share of self
+time spent in each owner's code (the framework, pydantic, ours...), which says where a
+warm request's time goes. Runs under .venv-bench's Python, the same interpreter for our
+functions and for the peers.
 """
 
 import sys
@@ -143,17 +145,15 @@ def main() -> None:
     if mode == "cold":
         response = handler.lambda_handler(job["event"], Context())
         served = time.perf_counter()
-        print(
-            json.dumps(
-                {
-                    "import_s": imported - STARTED,
-                    "first_s": served - imported,
-                    "status": response["statusCode"],
-                    "rss_mib": peak_rss_mib(),
-                    "local_files": local_files(),
-                }
-            )
-        )
+        answered = {
+            "import_s": imported - STARTED,
+            "first_s": served - imported,
+            "status": response["statusCode"],
+            "rss_mib": peak_rss_mib(),
+        }
+        # The parent stops its clock at this line (bench.ANSWERED); what follows is not timed.
+        print("bench-answered " + json.dumps(answered), flush=True)
+        print(json.dumps({"local_files": local_files()}))
         return
     if sys.argv[3] == "fake":
         use_fake_store(handler, job["seed"])
