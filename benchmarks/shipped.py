@@ -15,7 +15,6 @@ import sys
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -65,24 +64,7 @@ def ours(code: str, layers: Iterable[str]) -> dict[str, int]:
 
 def _closure(roots: Iterable[str]) -> list[str]:
     """Pinned closure of `roots` from uv.lock on the Lambda platform, minus the runtime's."""
-    import tomllib
-
-    lock = tomllib.loads((ROOT / "uv.lock").read_text())
-    norm = build_layers.normalize
-    packages: dict[str, dict[str, Any]] = {norm(p["name"]): p for p in lock["package"]}
-    pins: dict[str, str] = {}
-    pending: list[dict[str, Any]] = [{"name": root} for root in roots]
-    while pending:
-        dependency = pending.pop()
-        name = norm(dependency["name"])
-        if not build_layers._marker_holds(dependency.get("marker")):
-            continue
-        package = packages[name]
-        for extra in dependency.get("extra", []):
-            pending += package.get("optional-dependencies", {}).get(extra, [])
-        if name not in pins:
-            pins[name] = f"{name}=={package['version']}"
-            pending += package.get("dependencies", [])
+    pins = build_layers.lock_closure([{"name": root} for root in roots])
     return sorted(pin for name, pin in pins.items() if name not in build_layers.RUNTIME_PROVIDED)
 
 

@@ -87,13 +87,13 @@ def _marker_holds(marker: str | None) -> bool:
     return Marker(marker).evaluate(lambda_env)
 
 
-def _pins_from_lock() -> list[str]:
-    """The project's runtime closure read from uv.lock, when uv itself is not installed."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+def lock_closure(roots: list[dict[str, Any]]) -> dict[str, str]:
+    """`roots` (uv.lock dependency entries) and everything they need on the Lambda platform,
+    as normalized name -> `name==version` from uv.lock."""
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     packages: dict[str, dict[str, Any]] = {normalize(p["name"]): p for p in lock["package"]}
     pins: dict[str, str] = {}
-    pending: list[dict[str, Any]] = list(packages[normalize(project)].get("dependencies", []))
+    pending = list(roots)
     while pending:
         dependency = pending.pop()
         name = normalize(dependency["name"])
@@ -105,7 +105,15 @@ def _pins_from_lock() -> list[str]:
         if name not in pins:
             pins[name] = f"{name}=={package['version']}"
             pending += package.get("dependencies", [])
-    return list(pins.values())
+    return pins
+
+
+def _pins_from_lock() -> list[str]:
+    """The project's runtime closure read from uv.lock, when uv itself is not installed."""
+    project = normalize(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"])
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    entry = next(p for p in lock["package"] if normalize(p["name"]) == project)
+    return list(lock_closure(entry.get("dependencies", [])).values())
 
 
 def requirements() -> str:
