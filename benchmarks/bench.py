@@ -434,6 +434,12 @@ def warm_profile_table(profiles: dict[str, dict[str, dict[str, float]]]) -> list
     return out
 
 
+def table_head(title: str, columns: list[str], ratio_columns: list[str]) -> list[str]:
+    """A report section's heading and its table's two header lines."""
+    names = columns + ratio_columns
+    return ["", f"## {title}", "", "| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+
+
 def markdown(report: dict[str, Any]) -> str:
     cold, size = report["cold_start"], report["bytes_shipped"]
     peers = list(PEER_CODE)
@@ -454,15 +460,11 @@ def markdown(report: dict[str, Any]) -> str:
         value = "n/a" if row["value"] is None else f"{row['value']:.2f}{row['unit']}"
         verdict = {True: "pass", False: "FAIL", None: "not measured"}[row["pass"]]
         out.append(f"| {row['budget']} | {value} | <= {row['limit']}{row['unit']} | {verdict} |")
-    out += [
-        "",
-        "## Cold start (process start to first response)",
-        "",
-        "| target | process | import | first request | peak RSS | status | "
-        + " | ".join(f"/ {PEER_TITLE[p]}" for p in peers)
-        + " |",
-        "|---|---|---|---|---|---|" + "---|" * len(peers),
-    ]
+    out += table_head(
+        "Cold start (process start to first response)",
+        ["target", "process", "import", "first request", "peak RSS", "status"],
+        [f"/ {PEER_TITLE[p]}" for p in peers],
+    )
     for name, row in cold.items():
         ratios = " | ".join(f"{ratio(row['process_s'], cold[p]['process_s']):.2f}x" for p in peers)
         out.append(
@@ -472,15 +474,11 @@ def markdown(report: dict[str, Any]) -> str:
         )
     for backend, title in (("fake", "in-memory fake store"), ("aws", "moto server")):
         table = report["warm"][backend]
-        out += [
-            "",
-            f"## Warm latency, {title}",
-            "",
-            "| target | route | n | p50 | p99 | statuses | "
-            + " | ".join(f"p50 / {PEER_TITLE[p]}" for p in peers)
-            + " |",
-            "|---|---|---|---|---|---|" + "---|" * len(peers),
-        ]
+        out += table_head(
+            f"Warm latency, {title}",
+            ["target", "route", "n", "p50", "p99", "statuses"],
+            [f"p50 / {PEER_TITLE[p]}" for p in peers],
+        )
         for target, routes in table.items():
             for route, row in routes.items():
                 ratios = " | ".join(
@@ -494,15 +492,11 @@ def markdown(report: dict[str, Any]) -> str:
                     f"| {row['p50_ms']:.3f} ms | {row['p99_ms']:.3f} ms "
                     f"| {row['statuses']} | {ratios} |"
                 )
-    out += [
-        "",
-        "## Bytes shipped (zipped; code + layers or deps, without the runtime's boto3 & co)",
-        "",
-        "| target | code | layers / deps | total | "
-        + " | ".join(f"/ {PEER_TITLE[p]}" for p in peers)
-        + " |",
-        "|---|---|---|---|" + "---|" * len(peers),
-    ]
+    out += table_head(
+        "Bytes shipped (zipped; code + layers or deps, without the runtime's boto3 & co)",
+        ["target", "code", "layers / deps", "total"],
+        [f"/ {PEER_TITLE[p]}" for p in peers],
+    )
     for name, row in size.items():
         rest = row["total"] - row["code"]
         ratios = " | ".join(f"{ratio(row['total'], size[p]['total']):.2f}x" for p in peers)
