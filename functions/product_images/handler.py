@@ -6,6 +6,11 @@ rights, and its S3 client is created on first use. Pillow is never imported here
 
 from __future__ import annotations
 
+# ruff: noqa: E402 - the garbage collector pauses before the other imports (catalog.core.coldstart).
+from catalog.core import coldstart
+
+coldstart.begin()  # until api_handler() below
+
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-# ruff: noqa: E402 - the DynamoDB client is created before the other imports, at init.
+# ruff: noqa: E402 - init work comes before the other imports (catalog.core.coldstart, .dynamo).
+from catalog.core import coldstart
+
+coldstart.begin()  # until api_handler() below
+
 from catalog.core.dynamo import open_client
 
 open_client()  # see catalog.core.dynamo.open_client: a lower peak RSS

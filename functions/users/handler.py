@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# ruff: noqa: E402 - the garbage collector pauses before the other imports (catalog.core.coldstart).
+from catalog.core import coldstart
+
+coldstart.begin()  # until api_handler() below
+
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response

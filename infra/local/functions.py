@@ -7,6 +7,7 @@ time. Concurrent requests get more instances, so concurrency behaves as in the c
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import itertools
 import threading
@@ -77,7 +78,12 @@ class LocalFunction:
         if module_spec is None or module_spec.loader is None:
             raise ImportError(f"cannot load {path}")
         module: ModuleType = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
+        try:
+            module_spec.loader.exec_module(module)
+        finally:
+            # A failed init kills a Lambda process; here the process lives on, so it must
+            # not stay without the garbage collector its init paused (catalog.core.coldstart).
+            gc.enable()
         self.cold_starts += 1
         handler: Handler = getattr(module, attribute)
         return handler

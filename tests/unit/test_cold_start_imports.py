@@ -40,3 +40,53 @@ def test_api_functions_import_neither_pillow_nor_an_s3_client(function: str) -> 
     )
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == {"pil": False, "s3_clients": 0}
+
+
+GC_PROBE = r"""
+import gc, importlib.util, json, sys
+collections = []
+def seen(phase, info):  # from the first statement that runs catalog.core.coldstart
+    if phase == "start" and "catalog.core.coldstart" in sys.modules:
+        collections.append(info["generation"])
+gc.callbacks.append(seen)
+report = {}
+for name, path in json.loads(sys.argv[1]).items():
+    collections.clear()
+    spec = importlib.util.spec_from_file_location(f"handler_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report[name] = {"collections": list(collections), "enabled": gc.isenabled(),
+                    "frozen": gc.get_freeze_count()}
+print(json.dumps(report))
+"""
+
+
+def test_api_functions_run_no_garbage_collection_during_init_and_freeze_what_it_built() -> None:
+    """catalog.core.coldstart: the collector is paused from a handler's first statement to
+    api_handler(), then on again, with init's objects frozen."""
+    from infra import topology
+
+    api = {name: fn for name, fn in topology.FUNCTIONS.items() if topology.routes_of(name)}
+    assert len(api) >= 8
+    handlers = {
+        name: str(ROOT / fn.code / f"{fn.handler.rsplit('.', 1)[0]}.py") for name, fn in api.items()
+    }
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, json.dumps(handlers)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(report) == set(handlers)
+    for name, seen in report.items():
+        assert seen["collections"] == [], f"{name}: collections during init"
+        assert seen["enabled"], f"{name}: the collector is still off after init"
+    # the first handler's init alone leaves tens of thousands of objects frozen
+    assert min(seen["frozen"] for seen in report.values()) > 20_000

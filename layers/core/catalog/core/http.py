@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     ResponseValidationError,
 )
 
+from catalog.core import coldstart
 from catalog.core.auth import (
     Forbidden,
     Principal,
@@ -288,7 +289,9 @@ def _add_headers(response: dict[str, Any], event: Mapping[str, Any]) -> None:
 
 def api_handler(app: APIGatewayRestResolver, routes: Iterable[RouteRule]) -> Handler:
     """The Lambda entry point for a resolver serving `routes` (the function's topology
-    routes): checks, access rules, routing, headers, and no leaked errors."""
+    routes): checks, access rules, routing, headers, and no leaked errors.
+
+    Called last in a handler module, it also ends the function's init (`coldstart.end`)."""
     rules = {(route.method, route.path): route.access for route in routes}
     table: list[RouteTable] = []
 
@@ -328,7 +331,9 @@ def api_handler(app: APIGatewayRestResolver, routes: Iterable[RouteRule]) -> Han
         )
         return response
 
-    return instrument_api(handle)
+    instrumented = instrument_api(handle)
+    coldstart.end()  # the handler module's last statement: its init is over
+    return instrumented
 
 
 def caller(app: APIGatewayRestResolver) -> Principal | None:
