@@ -27,6 +27,126 @@ PRUNED_MODULES: dict[str, str] = {
     "aws_lambda_powertools.utilities.validation": "pydantic validates; no JSON Schema",
     "pydantic.v1": "the pydantic 1 compatibility copy; everything here is pydantic 2",
     "pyasn1": "rsa needs it only to read PEM/DER keys; keys come from the JWKS as numbers",
+    "pydantic.mypy": "pydantic's mypy plugin, for type checking only",
+    "pydantic.experimental": "pydantic's experimental pipeline API, not used",
+    "pydantic.color": "deprecated in pydantic 2 (pydantic-extra-types has it); unused",
+    "wrapt._wrappers": (
+        "wrapt's C extension, 164 KiB zipped with its debug symbols: wrapt falls back to its"
+        " pure-Python wrappers, which X-Ray's patches of AWS calls use (tracing is on in the"
+        " cloud only), at microseconds per AWS call"
+    ),
+}
+# Powertools loads these two packages lazily (catalog.core.lean_powertools), so the parts
+# for event sources we don't have are never imported: resolvers other than the REST one...
+PRUNED_MODULES |= {
+    f"aws_lambda_powertools.event_handler.{name}": "a resolver for an event source we don't have"
+    for name in (
+        "appsync",
+        "bedrock_agent",
+        "bedrock_agent_function",
+        "events_appsync",
+        "graphql_appsync",
+        "http_resolver",
+        "lambda_function_url",
+        "vpc_lattice",
+    )
+}
+# ...and the event classes of sources no function consumes (the resolver and the batch
+# processor use the others).
+PRUNED_MODULES |= {
+    f"aws_lambda_powertools.utilities.data_classes.{name}": "an event source we don't consume"
+    for name in (
+        "active_mq_event",
+        "api_gateway_authorizer_event",
+        "api_gateway_websocket_event",
+        "appsync",
+        "appsync_authorizer_event",
+        "appsync_resolver_event",
+        "appsync_resolver_events_event",
+        "aws_config_rule_event",
+        "bedrock_agent_function_event",
+        "cloud_watch_alarm_event",
+        "cloud_watch_custom_widget_event",
+        "cloudformation_custom_resource_event",
+        "code_deploy_lifecycle_hook_event",
+        "code_pipeline_job_event",
+        "cognito_user_pool_event",
+        "connect_contact_flow_event",
+        "iot_registry_event",
+        "kinesis_firehose_event",
+        "rabbit_mq_event",
+        "s3_batch_operation_event",
+        "s3_object_event",
+        "secrets_manager_event",
+        "ses_event",
+        "transfer_family_event",
+    )
+}
+# The batch processor reads its records' parser models (SQS, DynamoDB streams, Kinesis, Kafka),
+# which Powertools loads one by one on first use; the other models and the envelopes are unused.
+PRUNED_MODULES |= {
+    f"aws_lambda_powertools.utilities.parser.models.{name}": "a parser model of a source we lack"
+    for name in (
+        "alb",
+        "apigw",
+        "apigw_websocket",
+        "apigwv2",
+        "appsync",
+        "appsync_events",
+        "bedrock_agent",
+        "cloudformation_custom_resource",
+        "cognito",
+        "event_bridge",
+        "iot_registry_events",
+        "kinesis_firehose",
+        "kinesis_firehose_sqs",
+        "lambda_function_url",
+        "s3",
+        "s3_batch_operation",
+        "s3_event_notification",
+        "s3_object_event",
+        "ses",
+        "sns",
+        "transfer_family",
+        "vpc_lattice",
+        "vpc_latticev2",
+    )
+}
+PRUNED_MODULES["aws_lambda_powertools.utilities.parser.envelopes"] = "no parser envelopes in use"
+PRUNED_MODULES |= {
+    "aws_lambda_powertools.metrics.provider.datadog": "metrics go to CloudWatch (EMF), not Datadog",
+    "aws_lambda_powertools.utilities.idempotency.persistence.redis": "idempotency is in DynamoDB",
+    "aws_lambda_powertools.utilities.idempotency.persistence.cache": "as above (a Redis cache)",
+    "rsa.cli": "rsa's command-line tools",
+    "rsa.parallel": "rsa's multi-process key generation; we only verify signatures",
+}
+# Parameters are loaded lazily too (catalog.core.lean_powertools); only secrets are read.
+PRUNED_MODULES |= {
+    f"aws_lambda_powertools.utilities.parameters.{name}": "a parameter store we don't read"
+    for name in ("appconfig", "appconfig_extension", "dynamodb", "ssm")
+}
+# The X-Ray SDK's patches for libraries the layer doesn't have. Tracer patches every library
+# it supports and skips those it cannot import; it keeps botocore, pynamodb, httplib, sqlite3.
+PRUNED_MODULES |= {
+    f"aws_xray_sdk.ext.{name}": "X-Ray's patch for a library the layer doesn't have"
+    for name in (
+        "aiobotocore",
+        "aiohttp",
+        "bottle",
+        "django",
+        "flask",
+        "flask_sqlalchemy",
+        "httpx",
+        "mysql",
+        "pg8000",
+        "psycopg",
+        "psycopg2",
+        "pymongo",
+        "pymysql",
+        "requests",
+        "sqlalchemy",
+        "sqlalchemy_core",
+    )
 }
 # Data files no function reads (paths inside the layer's python/ folder, as glob patterns).
 PRUNED_FILES: dict[str, str] = {
@@ -34,6 +154,12 @@ PRUNED_FILES: dict[str, str] = {
         "Swagger UI is served only by enable_swagger(); the API publishes /v1/openapi.json"
     ),
     "aws_lambda_powertools/event_handler/openapi/swagger_ui/*.css": "as above",
+    "**/*.pyi": "type stubs: read by type checkers, never at run time",
+    "**/py.typed": "a marker for type checkers",
+    "wrapt-stubs": "type stubs",
+    "wrapt/_wrappers.c": "the C source of wrapt's extension, which ships compiled",
+    "*.dist-info/RECORD": "pip's list of installed files, for uninstalling",
+    "*.dist-info/sboms": "software bills of materials, for scanners",
 }
 
 

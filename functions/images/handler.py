@@ -11,6 +11,11 @@ and after the source's retries they reach a dead-letter queue, whose depth raise
 
 from __future__ import annotations
 
+# ruff: noqa: E402 - init work comes before the other imports (catalog.core.coldstart).
+from catalog.core import coldstart
+
+coldstart.begin()  # until coldstart.end() at the end of this module
+
 import json
 from typing import Any
 from urllib.parse import unquote_plus
@@ -88,3 +93,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureRes
     return process_partial_response(
         event=event, record_handler=handle_upload_message, processor=uploads, context=context
     )
+
+
+coldstart.end()  # this module's last statement: the function's init is over

@@ -7,6 +7,11 @@ then; after the queue's max receives SQS moves it to the dead-letter queue (alar
 
 from __future__ import annotations
 
+# ruff: noqa: E402 - init work comes before the other imports (catalog.core.coldstart).
+from catalog.core import coldstart
+
+coldstart.begin()  # until coldstart.end() at the end of this module
+
 import json
 import os
 from functools import cache
@@ -93,3 +98,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         event=event, record_handler=deliver, processor=processor, context=context
     )
     return dict(answer)
+
+
+coldstart.end()  # this module's last statement: the function's init is over

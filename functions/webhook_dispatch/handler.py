@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# ruff: noqa: E402 - init work comes before the other imports (catalog.core.coldstart).
+from catalog.core import coldstart
+
+coldstart.begin()  # until coldstart.end() at the end of this module
+
 import json
 from typing import Any
 
@@ -37,3 +42,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         event=event, record_handler=dispatch, processor=processor, context=context
     )
     return dict(answer)
+
+
+coldstart.end()  # this module's last statement: the function's init is over

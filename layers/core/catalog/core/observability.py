@@ -128,10 +128,15 @@ def instrument_api(handler: Handler) -> Handler:
 
     def correlated(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-        return handler(event, context)
+        try:
+            return handler(event, context)
+        finally:
+            # What `metrics.log_metrics` does, less its warning on every request that
+            # recorded no metric (a read records none): that took ~5% of a warm GET.
+            if metrics.metric_set:
+                metrics.flush_metrics()
 
     wrapped = logger.inject_lambda_context(clear_state=True)(correlated)
-    wrapped = metrics.log_metrics(wrapped)
     active = tracer()
     if active is not None:
         wrapped = active.capture_lambda_handler(wrapped, capture_response=False)
