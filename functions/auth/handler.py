@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-# ruff: noqa: E402 - the garbage collector pauses before the other imports (catalog.core.coldstart).
+# ruff: noqa: E402 - init work comes before the other imports (catalog.core.coldstart, directory).
 from catalog.core import coldstart
 
 coldstart.begin()  # until api_handler() below
+
+from catalog.users.directory import open_client
+
+open_client()  # see catalog.users.directory.open_client: a lower peak RSS
 
 from typing import Annotated
 

@@ -18,6 +18,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
+from catalog.core import aws
 from catalog.core.dynamo import TableModel, TableName
 from catalog.core.errors import NotFound
 from catalog.core.observability import logger
@@ -74,9 +75,7 @@ def render(name: str, event: ChangeEvent, recipient: str) -> tuple[str, str]:
 
 @cache
 def _ses() -> Any:
-    import boto3
-
-    return boto3.client("ses")
+    return aws.client("ses")
 
 
 class Notifier:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from catalog.core import aws
 from catalog.core.observability import logger
 from catalog.events.envelope import ChangeEvent, category_of, change_events
 
@@ -24,9 +25,7 @@ PUBLISH_BATCH_MAX = 10
 
 @cache
 def _sns() -> Any:
-    import boto3
-
-    return boto3.client("sns")
+    return aws.client("sns")
 
 
 def message_attributes(event: ChangeEvent) -> dict[str, dict[str, str]]:

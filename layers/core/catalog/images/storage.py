@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from catalog.core import aws
 from catalog.core.settings import settings
 from catalog.images.schemas import UploadForm
 
@@ -28,11 +29,10 @@ class TooLarge(Exception):
 
 @cache
 def _client() -> Any:
-    import boto3
     from botocore.config import Config
 
     # SigV4 everywhere (presigned POSTs included); region and endpoint from the environment.
-    return boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard"}))
+    return aws.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard"}))
 
 
 class MediaBucket:

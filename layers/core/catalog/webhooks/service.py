@@ -12,6 +12,7 @@ from typing import Any
 
 from ulid import ULID
 
+from catalog.core import aws
 from catalog.core.errors import ValidationFailed
 from catalog.core.types import iso_millis
 from catalog.webhooks.repository import WebhookRepository
@@ -47,9 +48,7 @@ def _checked(url: str) -> str:
 
 @cache
 def _sqs() -> Any:
-    import boto3
-
-    return boto3.client("sqs")
+    return aws.client("sqs")
 
 
 def delivery_message(webhook_id: str, event: dict[str, Any]) -> str:
