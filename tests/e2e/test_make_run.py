@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,6 +45,11 @@ def test_the_local_runner_serves_seeded_products_and_stops_cleanly() -> None:
             found = re.match(r"Catalog API\s+(http://\S+)", line)
             url = url or (found.group(1) if found else None)
         assert url, "".join(lines)
+        # Keep reading what it prints (its functions' logs, the emails it sends): a full
+        # pipe would block its next print, and with it its shutdown.
+        rest: list[str] = []
+        drain = threading.Thread(target=lambda: rest.extend(process.stdout or []), daemon=True)
+        drain.start()
         assert requests.get(f"{url}/v1/health", timeout=10).json()["status"] == "ok"
         skus = {p["sku"] for p in requests.get(f"{url}/v1/products", timeout=10).json()["items"]}
         assert {"MUG-001", "LAMP-042"} <= skus
@@ -53,4 +59,4 @@ def test_the_local_runner_serves_seeded_products_and_stops_cleanly() -> None:
             assert email in output
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        assert process.wait(timeout=20) == 0, "".join(lines[-20:])

@@ -90,3 +90,34 @@ def test_functions_run_no_garbage_collection_during_init_and_freeze_what_it_buil
         assert seen["enabled"], f"{name}: the collector is still off after init"
     # the first handler's init alone leaves tens of thousands of objects frozen
     assert min(seen["frozen"] for seen in report.values()) > 20_000
+
+
+DEFER_PROBE = r"""
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+from catalog.products.schemas import ProductPage, ProductQuery
+after_init = {"ProductPage": ProductPage.__pydantic_complete__,
+              "ProductQuery": ProductQuery.__pydantic_complete__}
+ProductQuery.model_validate({})
+print(json.dumps({"after_init": after_init, "used": ProductQuery.__pydantic_complete__}))
+"""
+
+
+def test_models_build_their_validators_on_first_use_not_at_init() -> None:
+    """coldstart.begin(): pydantic's defer_build for every model defined during init."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", DEFER_PROBE, str(ROOT / "functions" / "products" / "handler.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"after_init": {"ProductPage": False, "ProductQuery": False}, "used": True}
