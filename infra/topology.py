@@ -2,7 +2,9 @@
 
 Both the CDK stack (`infra/stack.py`) and the local runner (`infra/local/`) are built from
 this module, and `tests/infra/test_parity.py` proves they expose the same routes. Plain
-frozen dataclasses only: importing this must stay cheap and must not need CDK.
+frozen dataclasses only: importing this must stay cheap and must not need CDK. The routes
+and their access rules are defined in `infra/routes.py` (functions read them at run time)
+and re-exported here.
 """
 
 from __future__ import annotations
@@ -11,39 +13,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-# --- access rules -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Access:
-    """Who may call a route: anyone, or a principal holding one of `roles`."""
-
-    public: bool
-    roles: tuple[str, ...] = ()
-    # Roles that may act only on what they own (the function checks the resource's owner).
-    own_only: tuple[str, ...] = ()
-
-    def allows(self, role: str | None) -> bool:
-        """Whether a caller with `role` (None: anonymous) passes this rule."""
-        return self.public or (role is not None and role in self.roles)
-
-
-ROLES = ("viewer", "editor", "admin")  # Cognito groups, weakest first
-PUBLIC = Access(public=True)
-
-
-def roles(*names: str, own_only: tuple[str, ...] = ()) -> Access:
-    unknown = (set(names) | set(own_only)) - set(ROLES)
-    if unknown:
-        raise ValueError(f"unknown roles {sorted(unknown)}")
-    return Access(public=False, roles=names, own_only=own_only)
-
-
-SIGNED_IN = roles(*ROLES)
-WRITERS = roles("editor", "admin")
-OWNERS = roles("editor", "admin", own_only=("editor",))  # editors change only their own
-ADMINS = roles("admin")
-
+from infra.routes import (  # routes and access rules: see infra/routes.py
+    ADMINS as ADMINS,
+    AUTH_THROTTLE as AUTH_THROTTLE,
+    OWNERS as OWNERS,
+    PUBLIC as PUBLIC,
+    ROLES as ROLES,
+    ROUTES as ROUTES,
+    SIGNED_IN as SIGNED_IN,
+    WRITERS as WRITERS,
+    Access as Access,
+    Route as Route,
+    paths as paths,
+    roles as roles,
+    routes_of as routes_of,
+)
 
 # --- building blocks ----------------------------------------------------------------------
 
@@ -73,16 +57,6 @@ class Function:
     buckets: dict[str, TableAccess] = field(default_factory=dict)
     topics: tuple[str, ...] = ()
     queues: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    function: str
-    access: Access
-    # (requests per second, burst) for this route alone, tighter than the stage's.
-    throttle: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -284,36 +258,6 @@ FUNCTIONS: dict[str, Function] = {
     ),
 }
 
-AUTH_THROTTLE = (5, 10)  # sign-in and sign-up endpoints: per second, burst
-
-ROUTES: tuple[Route, ...] = (
-    Route("GET", "/v1/health", "meta", PUBLIC),
-    Route("GET", "/v1/openapi.json", "meta", PUBLIC),
-    Route("GET", "/v1/products", "products", PUBLIC),
-    Route("POST", "/v1/products", "products", WRITERS),
-    Route("POST", "/v1/products/batch", "products", WRITERS),
-    Route("GET", "/v1/products/{id}", "products", PUBLIC),
-    Route("PATCH", "/v1/products/{id}", "products", OWNERS),
-    Route("DELETE", "/v1/products/{id}", "products", OWNERS),
-    Route("GET", "/v1/categories", "categories", PUBLIC),
-    Route("POST", "/v1/categories", "categories", ADMINS),
-    Route("GET", "/v1/categories/{slug}", "categories", PUBLIC),
-    Route("PATCH", "/v1/categories/{slug}", "categories", ADMINS),
-    Route("DELETE", "/v1/categories/{slug}", "categories", ADMINS),
-    Route("POST", "/v1/auth/register", "auth", PUBLIC, throttle=AUTH_THROTTLE),
-    Route("POST", "/v1/auth/confirm", "auth", PUBLIC, throttle=AUTH_THROTTLE),
-    Route("POST", "/v1/auth/login", "auth", PUBLIC, throttle=AUTH_THROTTLE),
-    Route("POST", "/v1/auth/refresh", "auth", PUBLIC, throttle=AUTH_THROTTLE),
-    Route("POST", "/v1/auth/logout", "auth", SIGNED_IN, throttle=AUTH_THROTTLE),
-    Route("POST", "/v1/auth/password/forgot", "auth", PUBLIC, throttle=AUTH_THROTTLE),
-    Route("POST", "/v1/auth/password/reset", "auth", PUBLIC, throttle=AUTH_THROTTLE),
-    Route("GET", "/v1/users/me", "users", SIGNED_IN),
-    Route("PATCH", "/v1/users/me", "users", SIGNED_IN),
-    Route("GET", "/v1/users", "users", ADMINS),
-    Route("GET", "/v1/users/{id}", "users", ADMINS),
-    Route("PATCH", "/v1/users/{id}", "users", ADMINS),
-    Route("DELETE", "/v1/users/{id}", "users", ADMINS),
-)
 
 # Event plumbing. Each capability adds its entries in a block of its own below these.
 STREAMS: tuple[StreamSource, ...] = ()
@@ -351,10 +295,6 @@ FUNCTIONS |= {
         layers=("core", "images"),
     ),
 }
-ROUTES += (
-    Route("POST", "/v1/products/{id}/images", "product-images", OWNERS),
-    Route("DELETE", "/v1/products/{id}/images/{image_id}", "product-images", OWNERS),
-)
 QUEUES |= {
     "image-uploads": Queue("image-uploads", visibility_timeout_s=6 * 60, max_receives=5),
     # Products-stream batches the images function gave up on (their files stay behind).
@@ -432,18 +372,6 @@ FUNCTIONS = {
         sends_email=True,
     ),
 }
-ROUTES = (
-    *ROUTES,
-    Route("GET", "/v1/webhooks", "webhooks", ADMINS),
-    Route("POST", "/v1/webhooks", "webhooks", ADMINS),
-    Route("GET", "/v1/webhooks/{id}", "webhooks", ADMINS),
-    Route("PATCH", "/v1/webhooks/{id}", "webhooks", ADMINS),
-    Route("DELETE", "/v1/webhooks/{id}", "webhooks", ADMINS),
-    Route("POST", "/v1/webhooks/{id}/ping", "webhooks", ADMINS),
-    Route("GET", "/v1/webhooks/{id}/deliveries", "webhooks", ADMINS),
-    Route("GET", "/v1/users/me/subscriptions", "subscriptions", SIGNED_IN),
-    Route("PUT", "/v1/users/me/subscriptions", "subscriptions", SIGNED_IN),
-)
 TOPICS = {**TOPICS, "product-changes": Topic("product-changes")}
 QUEUES = {
     **QUEUES,
@@ -482,25 +410,6 @@ QUEUE_SOURCES = (
 BINARY_MEDIA_TYPES: tuple[str, ...] = ("multipart/form-data", "application/octet-stream", "image/*")
 
 # --- derived views, used by both runtimes -------------------------------------------------
-
-
-def paths() -> dict[str, str]:
-    """Each distinct path and the function that owns it.
-
-    Both runtimes also route every *other* method on a known path to its owner (an `ANY`
-    method in API Gateway), so that the function answers 405 with `Allow` and handles CORS
-    preflight, instead of API Gateway's bare 403.
-    """
-    owners: dict[str, str] = {}
-    for route in ROUTES:
-        owner = owners.setdefault(route.path, route.function)
-        if owner != route.function:
-            raise ValueError(f"{route.path} is served by both {owner} and {route.function}")
-    return owners
-
-
-def routes_of(function: str) -> tuple[Route, ...]:
-    return tuple(r for r in ROUTES if r.function == function)
 
 
 SERVICE_NAME = "catalog"

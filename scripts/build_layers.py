@@ -170,11 +170,11 @@ def copy_catalog() -> None:
     target = SITE / "catalog"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(SOURCE, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    # The topology ships too (alone in its package): handlers read their routes' access
-    # rules from the very file the stack and the local gateway are built from.
+    # The routes ship too (alone in their package): handlers read their access rules from
+    # the very file the stack and the local gateway are built from (via infra.topology).
     shutil.rmtree(SITE / "infra", ignore_errors=True)
     (SITE / "infra").mkdir()
-    for name in ("__init__.py", "topology.py"):
+    for name in ("__init__.py", "routes.py"):
         shutil.copy2(ROOT / "infra" / name, SITE / "infra" / name)
 
 

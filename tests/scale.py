@@ -16,9 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from catalog.core.auth import Principal
-from catalog.products.repository import ProductCopy, ProductItem, ProductRepository
-from catalog.products.repository import _copies as copies
-from catalog.products.repository import _to_item as to_item
+from catalog.products.repository import (
+    ProductCopy,
+    ProductItem,
+    ProductRepository,
+    _copies as copies,
+    _to_item as to_item,
+)
 from catalog.products.schemas import Product, ProductCreate, ProductQuery
 from catalog.products.service import ProductService, listing_plan
 

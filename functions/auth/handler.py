@@ -33,7 +33,7 @@ from catalog.core.openapi import problems
 from catalog.core.settings import settings
 from catalog.users.directory import CognitoDirectory, IssuedTokens
 from catalog.users.repository import ProfileRepository
-from infra.topology import routes_of
+from infra.routes import routes_of
 
 app = make_resolver()
 service = AuthService(

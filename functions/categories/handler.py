@@ -21,7 +21,7 @@ from catalog.categories.schemas import Category, CategoryCreate, CategoryList, C
 from catalog.categories.service import CategoryService
 from catalog.core.http import JSON, api_handler, location, make_resolver
 from catalog.core.openapi import problems
-from infra.topology import routes_of
+from infra.routes import routes_of
 
 app = make_resolver()
 service = CategoryService(CategoryRepository())

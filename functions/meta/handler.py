@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler import Response
 from catalog.core.http import JSON, api_handler, make_resolver
 from catalog.core.observability import logger
 from catalog.products.repository import ProductRepository
-from infra.topology import routes_of
+from infra.routes import routes_of
 
 app = make_resolver()
 products = ProductRepository()

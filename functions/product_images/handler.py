@@ -25,7 +25,7 @@ from catalog.images.service import ImageService
 from catalog.images.storage import MediaBucket
 from catalog.products.repository import ProductRepository
 from catalog.products.service import ProductService
-from infra.topology import routes_of
+from infra.routes import routes_of
 
 app = make_resolver()
 repository = ProductRepository()

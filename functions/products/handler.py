@@ -42,7 +42,7 @@ from catalog.products.schemas import (
     Status,
 )
 from catalog.products.service import ProductService
-from infra.topology import routes_of
+from infra.routes import routes_of
 
 app = make_resolver()
 repository = ProductRepository()

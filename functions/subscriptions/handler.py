@@ -17,7 +17,7 @@ from catalog.core.openapi import problems
 from catalog.subscriptions.repository import SubscriptionRepository
 from catalog.subscriptions.schemas import Subscriptions, SubscriptionsPut
 from catalog.subscriptions.service import SubscriptionService
-from infra.topology import routes_of
+from infra.routes import routes_of
 
 app = make_resolver()
 service = SubscriptionService(SubscriptionRepository(), CategoryRepository())

@@ -18,7 +18,7 @@ from catalog.users.directory import CognitoDirectory
 from catalog.users.repository import ProfileRepository
 from catalog.users.schemas import AdminUserPatch, Profile, ProfilePatch, UserPage
 from catalog.users.service import UserService
-from infra.topology import routes_of
+from infra.routes import routes_of
 
 app = make_resolver()
 service = UserService(ProfileRepository(), CognitoDirectory())

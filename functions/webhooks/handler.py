@@ -25,7 +25,7 @@ from catalog.webhooks.schemas import (
     WebhookPatch,
 )
 from catalog.webhooks.service import WebhookService
-from infra.topology import routes_of
+from infra.routes import routes_of
 
 app = make_resolver()
 service = WebhookService(WebhookRepository())
