@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.probe import ROOT, fresh_process
 
 PROBE = r"""
 import importlib.util, json, sys
@@ -25,20 +21,7 @@ print(json.dumps({"pil": any(m == "PIL" or m.startswith("PIL.") for m in sys.mod
 
 @pytest.mark.parametrize("function", ["products", "product_images", "meta", "categories"])
 def test_api_functions_import_neither_pillow_nor_an_s3_client(function: str) -> None:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
-    }
-    handler = ROOT / "functions" / function / "handler.py"
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, str(handler)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    loaded = fresh_process(PROBE, str(ROOT / "functions" / function / "handler.py"))
     assert loaded == {"pil": False, "s3_clients": 0}
 
 
@@ -71,19 +54,7 @@ def test_functions_run_no_garbage_collection_during_init_and_freeze_what_it_buil
         for name, fn in topology.FUNCTIONS.items()
     }
     assert len(handlers) >= 13
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", GC_PROBE, json.dumps(handlers)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = fresh_process(GC_PROBE, json.dumps(handlers))
     assert set(report) == set(handlers)
     for name, seen in report.items():
         assert seen["collections"] == [], f"{name}: collections during init"
@@ -107,17 +78,5 @@ print(json.dumps({"after_init": after_init, "used": ProductQuery.__pydantic_comp
 
 def test_models_build_their_validators_on_first_use_not_at_init() -> None:
     """coldstart.begin(): pydantic's defer_build for every model defined during init."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", DEFER_PROBE, str(ROOT / "functions" / "products" / "handler.py")],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = fresh_process(DEFER_PROBE, str(ROOT / "functions" / "products" / "handler.py"))
     assert seen == {"after_init": {"ProductPage": False, "ProductQuery": False}, "used": True}

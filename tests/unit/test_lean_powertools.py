@@ -5,31 +5,13 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from catalog.core import lean_powertools
 from infra import layer_pruning, topology
-
-ROOT = Path(__file__).resolve().parents[2]
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])}
-
-
-def run(script: str, *args: str) -> object:
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        env=ENV,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
+from tests.probe import ROOT, fresh_process
 
 REAL_ALL = r"""
 import importlib, json, sys
@@ -39,7 +21,7 @@ print(json.dumps({name: sorted(importlib.import_module(name).__all__) for name i
 
 def test_the_lazy_packages_export_what_the_real_ones_do() -> None:
     # The real packages, imported in a process that never installs the lazy ones.
-    real = run(REAL_ALL, *lean_powertools.LAZY_PACKAGES)
+    real = fresh_process(REAL_ALL, *lean_powertools.LAZY_PACKAGES)
     assert isinstance(real, dict)
     for package in lean_powertools.LAZY_PACKAGES:
         module = importlib.import_module(package)  # the tests import catalog first: lazy
@@ -62,7 +44,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import SQSRecord
 print(json.dumps(sorted(m for m in sys.modules if m.startswith("aws_lambda_powertools."))))
 """
-    loaded = run(probe)
+    loaded = fresh_process(probe)
     assert isinstance(loaded, list)
     assert "aws_lambda_powertools.event_handler.api_gateway" in loaded
     assert "aws_lambda_powertools.utilities.data_classes.sqs_event" in loaded
@@ -113,7 +95,7 @@ def test_every_function_loads_in_a_fresh_process_without_the_pruned_modules() ->
     (and fail its init in Lambda)."""
     for name, function in topology.FUNCTIONS.items():
         path = ROOT / function.code / f"{function.handler.rsplit('.', 1)[0]}.py"
-        loaded = run(EVERY_HANDLER, json.dumps({name: str(path)}))
+        loaded = fresh_process(EVERY_HANDLER, json.dumps({name: str(path)}))
         assert isinstance(loaded, list)
         assert "aws_lambda_powertools.event_handler.appsync" not in loaded, name
         # The layer ships infra/routes.py alone: no function may need the rest of the topology.
