@@ -131,8 +131,8 @@ def instrument_api(handler: Handler) -> Handler:
         try:
             return handler(event, context)
         finally:
-            # What `metrics.log_metrics` does, less its warning on every request that
-            # recorded no metric (a read records none): that took ~5% of a warm GET.
+            # What `metrics.log_metrics` does, less the warning it issues on every request
+            # that recorded no metric (a read records none): ~1.5% of a warm GET's profile.
             if metrics.metric_set:
                 metrics.flush_metrics()
 
