@@ -48,7 +48,10 @@ def main() -> int:
             flush=True,
         )
         threading.Thread(target=print_emails, args=(system.region, stopping), daemon=True).start()
-        stopping.wait()
+        # Wake up now and then: the kernel may deliver Ctrl-C to any thread, and Python runs
+        # the handler only when the main thread runs again (a bare wait() could sleep on).
+        while not stopping.wait(timeout=0.5):
+            pass
     finally:
         print("stopping...", flush=True)
         system.stop()

@@ -59,4 +59,9 @@ def test_the_local_runner_serves_seeded_products_and_stops_cleanly() -> None:
             assert email in output
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0, "".join(lines[-20:])
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()  # not left running after the test
+            raise
+        assert code == 0, "".join(lines[-20:])
