@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra import layer_pruning
+from tests.probe import fresh_process
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -46,3 +47,26 @@ def test_the_build_removes_pruned_packages_modules_and_files(tmp_path: Path) -> 
         (tmp_path / name).write_text("x" * 10)
     assert build_layers.prune(tmp_path) == 10 * len(gone)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.*")) == sorted(kept)
+
+
+XRAY_PROBE = r"""
+import json
+from infra import layer_pruning
+layer_pruning.guard()  # as the layer: X-Ray's patches for absent libraries are left out
+from aws_xray_sdk import global_sdk_config
+from aws_xray_sdk.core import patch_all, patcher
+import wrapt.__wrapt__
+global_sdk_config.set_sdk_enabled(True)
+patch_all()  # what Powertools' Tracer does in the cloud
+print(json.dumps({"patched": sorted(patcher._PATCHED_MODULES),
+                  "wrapt_c": wrapt.__wrapt__._using_c_extension}))
+"""
+
+
+def test_tracing_still_patches_aws_calls_without_the_pruned_modules() -> None:
+    """Tracer patches every library X-Ray supports and skips those it cannot import; with
+    the pruned patches and wrapt's C extension gone, it still wraps botocore (and pynamodb)
+    with wrapt's pure-Python wrappers."""
+    seen = fresh_process(XRAY_PROBE)
+    assert {"botocore", "pynamodb"} <= set(seen["patched"])
+    assert seen["wrapt_c"] is False
