@@ -250,8 +250,10 @@ def install_site(label: str, wanted: str, site: Path, stamp: Path, *platform: li
 def prune(site: Path = SITE) -> int:
     """Remove what no function can reach (infra/layer_pruning.py); returns bytes removed."""
     removed = 0
-    doomed = [site / folder for folder in layer_pruning.module_folders()]
-    doomed += [site / (folder + ".py") for folder in layer_pruning.module_folders()]
+    doomed: list[Path] = []
+    for module in layer_pruning.module_folders():
+        # a package folder, a module file, or an extension module (`name.cpython-312-*.so`)
+        doomed += [site / module, site / f"{module}.py", *site.glob(f"{module}.*.so")]
     for pattern in layer_pruning.PRUNED_FILES:
         doomed += site.glob(pattern)
     for path in doomed:
