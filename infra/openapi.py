@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -34,8 +35,7 @@ def generate() -> dict[str, Any]:
     for function in topology.FUNCTIONS.values():
         if not topology.routes_of(function.name):
             continue  # an event consumer: no resolver, no routes
-        module = function.handler.rsplit(".", 1)[0]
-        merge.add_file(ROOT / function.code / f"{module}.py", resolver_name="app")
+        merge.add_file(ROOT / function.handler_file, resolver_name="app")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a handler that fails to load must fail the build
         document = merge.get_openapi_json_schema()
@@ -51,6 +51,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help=f"write {DOCUMENT.name}")
     args = parser.parse_args()
+    # Handlers create their AWS clients at init (catalog.core.dynamo.open_client), which
+    # needs a region; generating the document makes no AWS call.
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     text = render(generate())
     if args.write:
         DOCUMENT.write_text(text)
