@@ -58,6 +58,16 @@ class Function:
     topics: tuple[str, ...] = ()
     queues: tuple[str, ...] = ()
 
+    @property
+    def handler_file(self) -> str:
+        """The handler's module file, relative to the repository root."""
+        return f"{self.code}/{self.handler.rsplit('.', 1)[0]}.py"
+
+    @property
+    def handler_attribute(self) -> str:
+        """The name of the handler function in that module."""
+        return self.handler.rsplit(".", 1)[1]
+
 
 @dataclass(frozen=True)
 class Index:

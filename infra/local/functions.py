@@ -71,8 +71,7 @@ class LocalFunction:
 
     def _load_instance(self) -> Handler:
         layer_pruning.guard()  # what the layer leaves out cannot be imported here either
-        module_file, attribute = self.spec.handler.rsplit(".", 1)
-        path = ROOT / self.spec.code / f"{module_file}.py"
+        path = ROOT / self.spec.handler_file
         name = f"_lambda_{self.spec.name}_{next(_instance_numbers)}"
         module_spec = importlib.util.spec_from_file_location(name, path)
         if module_spec is None or module_spec.loader is None:
@@ -85,7 +84,7 @@ class LocalFunction:
             # not stay without the garbage collector its init paused (catalog.core.coldstart).
             gc.enable()
         self.cold_starts += 1
-        handler: Handler = getattr(module, attribute)
+        handler: Handler = getattr(module, self.spec.handler_attribute)
         return handler
 
     def invoke(self, event: dict[str, Any]) -> Any:

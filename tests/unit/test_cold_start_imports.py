@@ -49,10 +49,7 @@ def test_functions_run_no_garbage_collection_during_init_and_freeze_what_it_buil
     its last (api_handler() in an API function), then on again, with init's objects frozen."""
     from infra import topology
 
-    handlers = {
-        name: str(ROOT / fn.code / f"{fn.handler.rsplit('.', 1)[0]}.py")
-        for name, fn in topology.FUNCTIONS.items()
-    }
+    handlers = {name: str(ROOT / fn.handler_file) for name, fn in topology.FUNCTIONS.items()}
     assert len(handlers) >= 13
     report = fresh_process(GC_PROBE, json.dumps(handlers))
     assert set(report) == set(handlers)

@@ -94,7 +94,7 @@ def test_every_function_loads_in_a_fresh_process_without_the_pruned_modules() ->
     before anything asks for them; a handler that did not would import a pruned module here
     (and fail its init in Lambda)."""
     for name, function in topology.FUNCTIONS.items():
-        path = ROOT / function.code / f"{function.handler.rsplit('.', 1)[0]}.py"
+        path = ROOT / function.handler_file
         loaded = fresh_process(EVERY_HANDLER, json.dumps({name: str(path)}))
         assert isinstance(loaded, list)
         assert "aws_lambda_powertools.event_handler.appsync" not in loaded, name
