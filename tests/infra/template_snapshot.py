@@ -1,0 +1,45 @@
+"""The synthesized templates as committed snapshots: normalization, comparison, rewriting.
+
+A snapshot is the template with what legitimately changes on every build taken out (the
+content hashes naming code assets). `tests/infra/test_template_snapshot.py` compares each
+stage's synthesized template with its snapshot; after a deliberate change to the stack,
+`make snapshots` rewrites them and the diff shows exactly what the change deploys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+STAGES = ("dev", "prod")
+_ASSET_KEY = re.compile(r"^[0-9a-f]{64}\.zip$")
+
+
+def normalize(value: Any) -> Any:
+    """The template without its asset hashes (they change with any byte of code)."""
+    if isinstance(value, dict):
+        return {
+            key: "<asset>.zip"
+            if key == "S3Key" and isinstance(item, str) and _ASSET_KEY.match(item)
+            else normalize(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [normalize(item) for item in value]
+    return value
+
+
+def render(template: dict[str, Any]) -> str:
+    return json.dumps(normalize(template), indent=1, sort_keys=True) + "\n"
+
+
+def path(stage: str) -> Path:
+    return SNAPSHOTS / f"Catalog-{stage}.template.json"
+
+
+def load(stage: str) -> dict[str, Any]:
+    snapshot: dict[str, Any] = json.loads(path(stage).read_text())
+    return snapshot
