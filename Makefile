@@ -21,7 +21,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export AWS_EC2_METADATA_DISABLED := true
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 
-.PHONY: help setup run test lint build synth openapi bench clean
+.PHONY: help setup run test lint build synth snapshots openapi bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ build: setup  ## build the Lambda layers into .build/ (arm64, Python 3.12)
 
 synth: build  ## write the CloudFormation template to cdk.out/ (offline)
 	CDK_OUTDIR=cdk.out STAGE=$(STAGE) $(PY) infra/app.py
+
+snapshots: build  ## rewrite tests/infra/snapshots/ from the stack (after a deliberate change)
+	$(PY) -m tests.infra.template_snapshot
 
 openapi: setup  ## regenerate functions/meta/openapi.json from the handlers
 	$(PY) -m infra.openapi --write

@@ -128,7 +128,7 @@ def seed() -> dict[str, Any]:
     from catalog.categories.repository import CategoryRepository
     from catalog.categories.schemas import CategoryCreate
     from catalog.categories.service import CategoryService
-    from catalog.core.auth import Principal
+    from catalog.identity.principal import Principal
     from catalog.products.repository import ProductRepository
     from catalog.products.schemas import ProductCreate
     from catalog.products.service import ProductService

@@ -83,7 +83,7 @@ def main() -> int:
     import boto3
 
     from catalog.core import settings
-    from catalog.core.auth import Principal
+    from catalog.identity.principal import Principal
     from catalog.images.schemas import ImageUploadRequest
     from catalog.images.service import ImageService, upload_key
     from catalog.images.storage import MediaBucket
@@ -99,7 +99,7 @@ def main() -> int:
     settings.settings.cache_clear()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with bytecode, as the layers ship it
-    code = str(ROOT / topology.FUNCTIONS["images"].code)
+    code = str(ROOT / topology.FUNCTIONS["image-processor"].code)
     repository = ProductRepository()
     products = ProductService(repository)
     images = ImageService(products, repository, MediaBucket())

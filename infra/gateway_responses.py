@@ -5,25 +5,17 @@ The CDK stack installs these as gateway responses; the local gateway answers the
 
 from __future__ import annotations
 
-from catalog.core.auth import Forbidden, Unauthorized
-from catalog.core.errors import CatalogError, NotFound, PayloadTooLarge
+from catalog.core.errors import (
+    BadGateway,
+    CatalogError,
+    Forbidden,
+    GatewayTimeout,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthorized,
+)
 from catalog.core.jsonutil import dumps
-
-
-class TooManyRequests(CatalogError):
-    status = 429
-    slug = "too-many-requests"
-
-
-class BadGateway(CatalogError):
-    status = 502
-    slug = "bad-gateway"
-
-
-class GatewayTimeout(CatalogError):
-    status = 504
-    slug = "gateway-timeout"
-
 
 # API Gateway response type -> the problem it answers with.
 GATEWAY_RESPONSES: dict[str, CatalogError] = {

@@ -697,7 +697,7 @@ class CatalogStack(Stack):
             code=lambda_.Code.from_asset(str(folder)),
             compatible_runtimes=[PYTHON],
             compatible_architectures=[ARCHITECTURE],
-            description="Pillow, for the images function alone",
+            description="Pillow, for the image processor alone",
         )
 
     def _media_delivery(self) -> cloudfront.Distribution:
@@ -1007,7 +1007,7 @@ def _acknowledge_public(method: apigateway.Method, why: str) -> None:
     acknowledge(
         method,
         "AwsSolutions-APIG4",
-        f"Deliberately unauthenticated: {why} Access rules come from infra/topology.py.",
+        f"Deliberately unauthenticated: {why} Access rules come from catalog/http/routes.py.",
     )
     acknowledge(
         method,

@@ -170,12 +170,8 @@ def copy_catalog() -> None:
     target = SITE / "catalog"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(SOURCE, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    # The routes ship too (alone in their package): handlers read their access rules from
-    # the very file the stack and the local gateway are built from (via infra.topology).
+    # Nothing of infra/ ships: the routes functions read are catalog's (catalog.http.routes).
     shutil.rmtree(SITE / "infra", ignore_errors=True)
-    (SITE / "infra").mkdir()
-    for name in ("__init__.py", "routes.py"):
-        shutil.copy2(ROOT / "infra" / name, SITE / "infra" / name)
 
 
 def _runtime_python() -> str | None:

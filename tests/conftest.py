@@ -51,15 +51,16 @@ def product_payload(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def local_system() -> Iterator[Any]:
     """The whole system as `make run` starts it (demo users included), on free ports."""
-    from catalog.core import auth, cursor, dynamo, settings
+    from catalog.core import cursor, dynamo, settings
+    from catalog.identity import principal
+    from infra.local.demo_users import DEMO_USERS, create_demo_users, demo_password, login
     from infra.local.seed import seed_categories
     from infra.local.system import LocalSystem
-    from infra.local.users import DEMO_USERS, create_demo_users, demo_password, login
 
     system = LocalSystem(port=0).start()
     settings.settings.cache_clear()  # the environment now names the local resources
     cursor._signing_key.cache_clear()
-    auth._key_set.cache_clear()
+    principal._key_set.cache_clear()
     dynamo.connection.cache_clear()  # a handler imported earlier made it for another endpoint
     create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
     seed_categories(system.url, login(system.url, DEMO_USERS["admin"], demo_password()))

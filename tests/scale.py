@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from catalog.core.auth import Principal
+from catalog.identity.principal import Principal
 from catalog.products.repository import (
     ProductCopy,
     ProductItem,

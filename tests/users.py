@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from infra.local.users import DEMO_USERS, admin_profile_patch, demo_password, login
+from infra.local.demo_users import DEMO_USERS, admin_profile_patch, demo_password, login
 
 _numbers = itertools.count(1)
 PASSWORD = "Test-Passw0rd-Strong!"

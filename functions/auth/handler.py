@@ -27,13 +27,13 @@ from catalog.auth.schemas import (
     Tokens,
 )
 from catalog.auth.service import AuthService
-from catalog.core.auth import bearer_token
 from catalog.core.http import JSON, api_handler, make_resolver, signed_in
-from catalog.core.openapi import problems
 from catalog.core.settings import settings
+from catalog.http.responses import problems
+from catalog.http.routes import routes_of
+from catalog.identity.principal import bearer_token
 from catalog.users.directory import CognitoDirectory, IssuedTokens
 from catalog.users.repository import ProfileRepository
-from infra.routes import routes_of
 
 app = make_resolver()
 service = AuthService(

@@ -20,8 +20,8 @@ from catalog.categories.repository import CategoryRepository
 from catalog.categories.schemas import Category, CategoryCreate, CategoryList, CategoryPatch
 from catalog.categories.service import CategoryService
 from catalog.core.http import JSON, api_handler, location, make_resolver
-from catalog.core.openapi import problems
-from infra.routes import routes_of
+from catalog.http.responses import problems
+from catalog.http.routes import routes_of
 
 app = make_resolver()
 service = CategoryService(CategoryRepository())

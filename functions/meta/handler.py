@@ -18,8 +18,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from catalog.core.http import JSON, api_handler, make_resolver
 from catalog.core.observability import logger
+from catalog.http.routes import routes_of
 from catalog.products.repository import ProductRepository
-from infra.routes import routes_of
 
 app = make_resolver()
 products = ProductRepository()

@@ -19,13 +19,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from catalog.core.http import JSON, api_handler, make_resolver, signed_in
 from catalog.core.observability import metrics
-from catalog.core.openapi import problems, returns
+from catalog.http.responses import problems, returns
+from catalog.http.routes import routes_of
 from catalog.images.schemas import ImageUpload, ImageUploadRequest
 from catalog.images.service import ImageService
 from catalog.images.storage import MediaBucket
 from catalog.products.repository import ProductRepository
 from catalog.products.service import ProductService
-from infra.routes import routes_of
 
 app = make_resolver()
 repository = ProductRepository()

@@ -19,11 +19,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import StringConstraints
 
-from catalog.core.conditional import etag, if_match_versions, none_match
 from catalog.core.http import JSON, api_handler, caller, location, make_resolver, signed_in
-from catalog.core.idempotency import once_per_key
 from catalog.core.observability import metrics
-from catalog.core.openapi import problems, returns
+from catalog.http.conditional import etag, if_match_versions, none_match
+from catalog.http.idempotency import once_per_key
+from catalog.http.responses import problems, returns
+from catalog.http.routes import routes_of
 from catalog.products.batch import BatchService
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import (
@@ -42,7 +43,6 @@ from catalog.products.schemas import (
     Status,
 )
 from catalog.products.service import ProductService
-from infra.routes import routes_of
 
 app = make_resolver()
 repository = ProductRepository()

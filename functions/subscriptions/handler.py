@@ -13,11 +13,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from catalog.categories.repository import CategoryRepository
 from catalog.core.http import api_handler, make_resolver, signed_in
-from catalog.core.openapi import problems
+from catalog.http.responses import problems
+from catalog.http.routes import routes_of
 from catalog.subscriptions.repository import SubscriptionRepository
 from catalog.subscriptions.schemas import Subscriptions, SubscriptionsPut
 from catalog.subscriptions.service import SubscriptionService
-from infra.routes import routes_of
 
 app = make_resolver()
 service = SubscriptionService(SubscriptionRepository(), CategoryRepository())

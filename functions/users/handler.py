@@ -13,12 +13,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from catalog.core.http import api_handler, make_resolver, signed_in
-from catalog.core.openapi import problems
+from catalog.http.responses import problems
+from catalog.http.routes import routes_of
 from catalog.users.directory import CognitoDirectory
 from catalog.users.repository import ProfileRepository
 from catalog.users.schemas import AdminUserPatch, Profile, ProfilePatch, UserPage
 from catalog.users.service import UserService
-from infra.routes import routes_of
 
 app = make_resolver()
 service = UserService(ProfileRepository(), CognitoDirectory())

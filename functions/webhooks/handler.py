@@ -13,7 +13,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from catalog.core.http import JSON, api_handler, location, make_resolver
-from catalog.core.openapi import problems
+from catalog.http.responses import problems
+from catalog.http.routes import routes_of
 from catalog.webhooks.repository import WebhookRepository
 from catalog.webhooks.schemas import (
     DeliveryList,
@@ -25,7 +26,6 @@ from catalog.webhooks.schemas import (
     WebhookPatch,
 )
 from catalog.webhooks.service import WebhookService
-from infra.routes import routes_of
 
 app = make_resolver()
 service = WebhookService(WebhookRepository())

@@ -7,11 +7,11 @@ import signal
 import sys
 import threading
 
+from infra.local.demo_users import DEMO_USERS, create_demo_users, demo_password, login
 from infra.local.gateway import describe
 from infra.local.mailbox import format_email, sent_emails
 from infra.local.seed import seed
 from infra.local.system import LocalSystem
-from infra.local.users import DEMO_USERS, create_demo_users, demo_password, login
 
 
 def main() -> int:

@@ -23,7 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from catalog.core.auth import Unauthorized, bearer_token, verify_signed_token
+from catalog.core.errors import Unauthorized
+from catalog.identity.access import PUBLIC, Access
+from catalog.identity.principal import bearer_token, verify_signed_token
 from infra import gateway_responses, topology
 from infra.local.functions import LocalFunction
 
@@ -37,7 +39,7 @@ class GatewayRoute:
     path: str  # API Gateway template, e.g. /v1/products/{id}
     function: str
     pattern: re.Pattern[str]
-    access: topology.Access = topology.PUBLIC
+    access: Access = PUBLIC
 
     @property
     def authorized(self) -> bool:

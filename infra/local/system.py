@@ -14,7 +14,6 @@ from moto.server import ThreadedMotoServer
 
 from catalog.core import settings as catalog_settings
 from infra import topology
-from infra.local.events import EventPump
 from infra.local.fidelity import make_dynamodb_writes_atomic, make_moto_server_cheap
 from infra.local.functions import LocalFunction
 from infra.local.gateway import LocalGateway
@@ -25,6 +24,7 @@ from infra.local.provision import (
     provision_media_delivery,
     provision_user_pool,
 )
+from infra.local.pump import EventPump
 from infra.stages import stage as stage_config
 
 FAKE_CREDENTIALS = {

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from infra import topology
-from infra.local.users import DEMO_USERS, demo_password, login
+from infra.local.demo_users import DEMO_USERS, demo_password, login
 from tests.conftest import product_payload
 from tests.users import PASSWORD, User, demo_user, new_user
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from infra.local.users import DEMO_USERS, demo_password, login
+from infra.local.demo_users import DEMO_USERS, demo_password, login
 
 ROOT = Path(__file__).resolve().parents[2]
 

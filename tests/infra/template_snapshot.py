@@ -43,3 +43,21 @@ def path(stage: str) -> Path:
 def load(stage: str) -> dict[str, Any]:
     snapshot: dict[str, Any] = json.loads(path(stage).read_text())
     return snapshot
+
+
+def write_all() -> None:
+    """Synthesize every snapshotted stage and rewrite its snapshot (`make snapshots`)."""
+    import tempfile
+
+    from infra.app import build
+
+    for stage in STAGES:
+        app, stack = build(stage=stage, outdir=tempfile.mkdtemp(prefix=f"cdk-{stage}."))
+        assembly = app.synth()
+        template = json.loads((Path(assembly.directory) / stack.template_file).read_text())
+        path(stage).write_text(render(template))
+        print(f"wrote {path(stage).relative_to(Path.cwd())}")
+
+
+if __name__ == "__main__":
+    write_all()

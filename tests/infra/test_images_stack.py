@@ -88,20 +88,20 @@ def test_pillow_ships_in_the_images_function_alone(dev: Any) -> None:
         name: {ref_target(layer) for layer in dev.function(name)["Properties"]["Layers"]}
         for name in topology.FUNCTIONS
     }
-    images_layers = layer_of["images"]
+    images_layers = layer_of["image-processor"]
     assert len(images_layers) == 2
     (core,) = layer_of["products"]
     (pillow,) = images_layers - {core}
     assert "Pillow" in dev.resources[pillow]["Properties"]["Description"]
     for name, layers in layer_of.items():
-        if name != "images":
+        if name != "image-processor":
             assert layers == {core}, name
 
 
 def test_the_images_function_consumes_the_uploads_queue_and_the_products_stream(
     dev: Any,
 ) -> None:
-    images = dev.function_ids()["images"]
+    images = dev.function_ids()["image-processor"]
     mappings = [
         m["Properties"]
         for m in dev.of_type("AWS::Lambda::EventSourceMapping").values()
@@ -112,7 +112,7 @@ def test_the_images_function_consumes_the_uploads_queue_and_the_products_stream(
     assert by_kind["queue"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     (queue_arn,) = _getatt_targets(by_kind["queue"]["EventSourceArn"])
     props = dev.resources[queue_arn]["Properties"]
-    assert props["VisibilityTimeout"] >= 6 * topology.FUNCTIONS["images"].timeout_s
+    assert props["VisibilityTimeout"] >= 6 * topology.FUNCTIONS["image-processor"].timeout_s
     assert props["RedrivePolicy"]["maxReceiveCount"] == 5
     stream = by_kind["stream"]
     (table,) = _getatt_targets(stream["EventSourceArn"])

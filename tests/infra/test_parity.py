@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from infra import topology
-from infra.local.events import EventPump, QueueWorker, StreamWorker
 from infra.local.gateway import route_table
+from infra.local.pump import EventPump, QueueWorker, StreamWorker
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 

@@ -19,8 +19,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from infra import topology
-from infra.local.events import EventPump, failed_items
 from infra.local.provision import provision_events, table_definition
+from infra.local.pump import EventPump, failed_items
 
 REGION = "us-east-1"
 STAGE = "local"  # its short visibility timeout (2 s) keeps redelivery quick

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from catalog.core.auth import Principal
 from catalog.core.errors import VersionConflict
+from catalog.identity.principal import Principal
 from catalog.images.schemas import ProductImage, Rendition
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import Product, ProductCreate, ProductPatch

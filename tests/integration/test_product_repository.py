@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
-from catalog.core.auth import Principal
 from catalog.core.errors import DuplicateSku, NotFound, VersionConflict
+from catalog.identity.principal import Principal
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import Product, ProductCreate
 from catalog.products.service import ProductService

@@ -10,7 +10,7 @@ import pytest
 
 from catalog.core.errors import Conflict
 from catalog.core.http import api_handler, make_resolver
-from infra.topology import PUBLIC, Access
+from catalog.identity.access import PUBLIC, Access
 
 app = make_resolver()
 

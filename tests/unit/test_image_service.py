@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from catalog.core.auth import Forbidden, Principal
-from catalog.core.errors import Conflict, NotFound
+from catalog.core.errors import Conflict, Forbidden, NotFound
+from catalog.identity.principal import Principal
 from catalog.images.schemas import ImageUploadRequest, UploadForm
 from catalog.images.service import (
     ABANDONED_AFTER,

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.core.auth import Forbidden, Principal
 from catalog.core.cursor import encode_cursor
-from catalog.core.errors import Conflict, DuplicateSku, InvalidCursor, NotFound
+from catalog.core.errors import Conflict, DuplicateSku, Forbidden, InvalidCursor, NotFound
+from catalog.identity.principal import Principal
 from catalog.products.schemas import ProductCreate, ProductPatch, ProductQuery
 from catalog.products.service import ProductService
 from tests.conftest import product_payload

@@ -1,5 +1,5 @@
-"""RS256 verification without cryptography (catalog.core.tokens) and the claim checks of
-catalog.core.auth, against tokens signed by an independent implementation (PyJWT with
+"""RS256 verification without cryptography (catalog.identity.tokens) and the claim checks of
+catalog.identity.principal, against tokens signed by an independent implementation (PyJWT with
 cryptography, which the dev environment has through moto)."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from catalog.core import auth, settings
-from catalog.core.tokens import KeySet, KeySetUnavailable, verified_payload
+from catalog.core import settings
+from catalog.identity import principal as auth
+from catalog.identity.tokens import KeySet, KeySetUnavailable, verified_payload
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_unit"
 
@@ -178,7 +179,7 @@ def test_unreachable_keys_are_a_server_fault_not_an_invalid_token(
 
 @pytest.fixture
 def pool(pool_key: rsa.RSAPrivateKey, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """catalog.core.auth configured for a pool whose JWKS is `pool_key`."""
+    """catalog.identity.principal configured for a pool whose JWKS is `pool_key`."""
     monkeypatch.setenv("COGNITO_ISSUER", ISSUER)
     monkeypatch.setenv("COGNITO_CLIENT_ID", "unit-client")
     settings.settings.cache_clear()

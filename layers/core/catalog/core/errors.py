@@ -60,6 +60,19 @@ class InvalidCursor(CatalogError):
     slug = "invalid-cursor"
 
 
+class Unauthorized(CatalogError):
+    status = 401
+    slug = "unauthorized"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="catalog"'}
+
+
+class Forbidden(CatalogError):
+    status = 403
+    slug = "forbidden"
+
+
 class NotFound(CatalogError):
     status = 404
     slug = "not-found"
@@ -118,6 +131,11 @@ class NotApplied(CatalogError):
     slug = "not-applied"
 
 
+class TooManyRequests(CatalogError):
+    status = 429
+    slug = "too-many-requests"
+
+
 class InternalError(CatalogError):
     status = 500
     slug = "internal-error"
@@ -126,6 +144,16 @@ class InternalError(CatalogError):
 class ServiceUnavailable(CatalogError):
     status = 503
     slug = "service-unavailable"
+
+
+class BadGateway(CatalogError):
+    status = 502
+    slug = "bad-gateway"
+
+
+class GatewayTimeout(CatalogError):
+    status = 504
+    slug = "gateway-timeout"
 
 
 class VersionConflict(Exception):
@@ -140,6 +168,8 @@ PROBLEM_TYPES: tuple[type[CatalogError], ...] = (
     BadRequest,
     MalformedJson,
     InvalidCursor,
+    Unauthorized,
+    Forbidden,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -149,6 +179,9 @@ PROBLEM_TYPES: tuple[type[CatalogError], ...] = (
     UnsupportedMediaType,
     ValidationFailed,
     NotApplied,
+    TooManyRequests,
     InternalError,
+    BadGateway,
     ServiceUnavailable,
+    GatewayTimeout,
 )

@@ -22,28 +22,28 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from catalog.core import coldstart
-from catalog.core.auth import (
-    Forbidden,
-    Principal,
-    Unauthorized,
-    bearer_token,
-    principal_from_claims,
-    verify_access_token,
-)
 from catalog.core.errors import (
     PROBLEM_CONTENT_TYPE,
     CatalogError,
+    Forbidden,
     InternalError,
     MalformedJson,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    Unauthorized,
     UnsupportedMediaType,
     ValidationFailed,
 )
 from catalog.core.jsonutil import dumps, loads_request
 from catalog.core.observability import Handler, instrument_api, logger
 from catalog.core.settings import settings
+from catalog.identity.principal import (
+    Principal,
+    bearer_token,
+    principal_from_claims,
+    verify_access_token,
+)
 
 JSON = "application/json"
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})

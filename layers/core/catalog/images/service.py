@@ -16,8 +16,8 @@ from typing import Literal, Protocol
 
 from ulid import ULID
 
-from catalog.core.auth import Principal
 from catalog.core.errors import Conflict, NotFound, VersionConflict
+from catalog.identity.principal import Principal
 from catalog.images.schemas import (
     IMAGE_ID_PATTERN,
     MAX_IMAGES_PER_PRODUCT,

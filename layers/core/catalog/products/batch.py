@@ -13,7 +13,6 @@ from typing import Any, Protocol
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from catalog.core.auth import Principal
 from catalog.core.errors import (
     CatalogError,
     Conflict,
@@ -22,6 +21,7 @@ from catalog.core.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from catalog.identity.principal import Principal
 from catalog.products.repository import Change, TooManyItems, sku_key
 from catalog.products.schemas import (
     BatchRequest,

@@ -7,15 +7,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from catalog.core.auth import Forbidden, Principal
 from catalog.core.cursor import page_cursor, position_after
 from catalog.core.errors import (
     Conflict,
+    Forbidden,
     NotFound,
     PreconditionFailed,
     ValidationFailed,
     VersionConflict,
 )
+from catalog.identity.principal import Principal
 from catalog.products.listing import ListingPlan, terms_of
 from catalog.products.schemas import (
     PRODUCT_ID_PATTERN,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from catalog.categories.repository import CategoryRepository, missing_category
-from catalog.core.auth import Principal
 from catalog.core.errors import NotFound
+from catalog.identity.principal import Principal
 from catalog.subscriptions.repository import SubscriptionRepository
 from catalog.subscriptions.schemas import Subscriptions, SubscriptionsPut
 

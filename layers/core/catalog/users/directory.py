@@ -12,15 +12,16 @@ from functools import cache
 from typing import Any
 
 from catalog.core import aws
-from catalog.core.auth import ROLES, Unauthorized
 from catalog.core.errors import (
     BadRequest,
     Conflict,
     NotFound,
     ServiceUnavailable,
+    Unauthorized,
     ValidationFailed,
 )
 from catalog.core.settings import settings
+from catalog.identity.access import ROLES
 
 BAD_CREDENTIALS = "The email or password is wrong, or the account is not usable."
 SIGN_IN_FAILURES = frozenset(

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from catalog.core.auth import Principal
 from catalog.core.cursor import page_cursor, position_after
 from catalog.core.errors import Conflict
+from catalog.identity.principal import Principal
 from catalog.users.repository import position_of
 from catalog.users.schemas import AdminUserPatch, Profile, ProfilePatch, UserPage
 

@@ -39,7 +39,7 @@ def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, Recor
     monkeypatch.setenv("BUCKET_MEDIA", BUCKET)
     settings.settings.cache_clear()
     spec = importlib.util.spec_from_file_location(
-        "_images_handler_test", ROOT / "functions" / "images" / "handler.py"
+        "_image_processor_handler_test", ROOT / "functions" / "image_processor" / "handler.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -51,10 +51,10 @@ def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, Recor
 
 
 class Context:
-    function_name = "images"
+    function_name = "image-processor"
     memory_limit_in_mb = 1024
     aws_request_id = "test"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:images"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:image-processor"
 
 
 def sqs(*bodies: str) -> dict[str, Any]:

@@ -9,31 +9,17 @@ verified here (signature against the pool's JWKS, issuer, expiry) before it coun
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from catalog.core.errors import CatalogError
+from catalog.core.errors import Unauthorized
 from catalog.core.settings import settings
+from catalog.identity.access import role_of
 
 if TYPE_CHECKING:
-    from catalog.core.tokens import KeySet
-
-ROLES = ("viewer", "editor", "admin")  # weakest first; the Cognito groups of the same names
-
-
-class Unauthorized(CatalogError):
-    status = 401
-    slug = "unauthorized"
-
-    def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": 'Bearer realm="catalog"'}
-
-
-class Forbidden(CatalogError):
-    status = 403
-    slug = "forbidden"
+    from catalog.identity.tokens import KeySet
 
 
 @dataclass(frozen=True)
@@ -58,11 +44,6 @@ def groups_from_claim(value: Any) -> list[str]:
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     return [part for part in text.replace(",", " ").split() if part]
-
-
-def role_of(groups: Iterable[str]) -> str:
-    present = set(groups)
-    return next((role for role in reversed(ROLES) if role in present), "viewer")
 
 
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
@@ -93,7 +74,7 @@ def bearer_token(headers: Mapping[str, Any] | None) -> str | None:
 
 @cache
 def _key_set() -> KeySet:
-    from catalog.core.tokens import KeySet
+    from catalog.identity.tokens import KeySet
 
     return KeySet(settings().cognito_jwks_url)
 
@@ -111,7 +92,7 @@ def verify_signed_token(token: str) -> dict[str, Any]:
     pool's keys, the pool's issuer, an expiry in the future, and the required scope."""
     from jwt import InvalidTokenError  # only requests that carry a token pay for these imports
 
-    from catalog.core.tokens import verified_payload
+    from catalog.identity.tokens import verified_payload
 
     config = settings()
     try:

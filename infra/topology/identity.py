@@ -1,0 +1,40 @@
+"""Identity: the user pool and its groups (the roles), sign-up and sign-in, profiles."""
+
+from __future__ import annotations
+
+from catalog.identity.access import ROLES
+from infra.topology.model import Capability, Function, Index, Table, UserPool
+
+IDENTITY = Capability(
+    "identity",
+    functions=(
+        Function(
+            "auth",
+            code="functions/auth",
+            memory_mb=256,
+            tables={"users": "write"},
+            user_pool="admin",
+            init_clients=("cognito-idp",),
+        ),
+        Function(
+            "users",
+            code="functions/users",
+            memory_mb=256,
+            tables={"users": "write"},
+            user_pool="admin",
+        ),
+    ),
+    tables=(
+        Table(
+            name="users",
+            partition_key="pk",
+            sort_key="sk",
+            indexes=(
+                # Every profile by email, for the admin listing (sparse: profiles only).
+                Index("gsi1", partition_key="gsi1pk", sort_key="gsi1sk"),
+            ),
+            stream="NEW_AND_OLD_IMAGES",
+        ),
+    ),
+    user_pool=UserPool("users", groups=ROLES, default_group="viewer"),
+)

@@ -1,0 +1,98 @@
+"""The API's routes: method, path, the function serving it, who may call it.
+
+This is the one declaration of a route. Each route names its `operation`, the handler
+function that serves it: `catalog.http.api.Api.route` binds that function to the route's
+method and path, so a handler never restates them. The CDK stack and the local gateway read
+the same tuple (through `infra.topology`); a function reads only its own routes at init.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catalog.identity.access import ADMINS, OWNERS, PUBLIC, SIGNED_IN, WRITERS, Access
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway template, e.g. /v1/products/{id}
+    function: str  # the topology function serving it
+    operation: str  # the name of the handler function bound to it
+    access: Access
+    # (requests per second, burst) for this route alone, tighter than the stage's.
+    throttle: tuple[int, int] | None = None
+
+
+AUTH_THROTTLE = (5, 10)  # sign-in and sign-up endpoints: per second, burst
+
+
+def _auth(method: str, path: str, operation: str, access: Access = PUBLIC) -> Route:
+    return Route(method, path, "auth", operation, access, throttle=AUTH_THROTTLE)
+
+
+ROUTES: tuple[Route, ...] = (
+    # meta
+    Route("GET", "/v1/health", "meta", "health", PUBLIC),
+    Route("GET", "/v1/openapi.json", "meta", "openapi", PUBLIC),
+    # products and categories
+    Route("GET", "/v1/products", "products", "list_products", PUBLIC),
+    Route("POST", "/v1/products", "products", "create_product", WRITERS),
+    Route("POST", "/v1/products/batch", "products", "batch", WRITERS),
+    Route("GET", "/v1/products/{id}", "products", "get_product", PUBLIC),
+    Route("PATCH", "/v1/products/{id}", "products", "update_product", OWNERS),
+    Route("DELETE", "/v1/products/{id}", "products", "delete_product", OWNERS),
+    Route("GET", "/v1/categories", "categories", "list_categories", PUBLIC),
+    Route("POST", "/v1/categories", "categories", "create_category", ADMINS),
+    Route("GET", "/v1/categories/{slug}", "categories", "get_category", PUBLIC),
+    Route("PATCH", "/v1/categories/{slug}", "categories", "update_category", ADMINS),
+    Route("DELETE", "/v1/categories/{slug}", "categories", "delete_category", ADMINS),
+    # identity: sign-up and sign-in, profiles and their administration
+    _auth("POST", "/v1/auth/register", "register"),
+    _auth("POST", "/v1/auth/confirm", "confirm"),
+    _auth("POST", "/v1/auth/login", "login"),
+    _auth("POST", "/v1/auth/refresh", "refresh"),
+    _auth("POST", "/v1/auth/logout", "logout", SIGNED_IN),
+    _auth("POST", "/v1/auth/password/forgot", "forgot_password"),
+    _auth("POST", "/v1/auth/password/reset", "reset_password"),
+    Route("GET", "/v1/users/me", "users", "get_me", SIGNED_IN),
+    Route("PATCH", "/v1/users/me", "users", "update_me", SIGNED_IN),
+    Route("GET", "/v1/users", "users", "list_users", ADMINS),
+    Route("GET", "/v1/users/{id}", "users", "get_user", ADMINS),
+    Route("PATCH", "/v1/users/{id}", "users", "administer_user", ADMINS),
+    Route("DELETE", "/v1/users/{id}", "users", "delete_user", ADMINS),
+    # product images
+    Route("POST", "/v1/products/{id}/images", "product-images", "request_upload", OWNERS),
+    Route(
+        "DELETE", "/v1/products/{id}/images/{image_id}", "product-images", "delete_image", OWNERS
+    ),
+    # webhooks and email subscriptions
+    Route("GET", "/v1/webhooks", "webhooks", "list_webhooks", ADMINS),
+    Route("POST", "/v1/webhooks", "webhooks", "create_webhook", ADMINS),
+    Route("GET", "/v1/webhooks/{id}", "webhooks", "get_webhook", ADMINS),
+    Route("PATCH", "/v1/webhooks/{id}", "webhooks", "update_webhook", ADMINS),
+    Route("DELETE", "/v1/webhooks/{id}", "webhooks", "delete_webhook", ADMINS),
+    Route("POST", "/v1/webhooks/{id}/ping", "webhooks", "ping_webhook", ADMINS),
+    Route("GET", "/v1/webhooks/{id}/deliveries", "webhooks", "list_deliveries", ADMINS),
+    Route("GET", "/v1/users/me/subscriptions", "subscriptions", "get_subscriptions", SIGNED_IN),
+    Route("PUT", "/v1/users/me/subscriptions", "subscriptions", "put_subscriptions", SIGNED_IN),
+)
+
+
+def paths() -> dict[str, str]:
+    """Each distinct path and the function that owns it.
+
+    Both runtimes also route every *other* method on a known path to its owner (an `ANY`
+    method in API Gateway), so that the function answers 405 with `Allow` and handles CORS
+    preflight, instead of API Gateway's bare 403.
+    """
+    owners: dict[str, str] = {}
+    for route in ROUTES:
+        owner = owners.setdefault(route.path, route.function)
+        if owner != route.function:
+            raise ValueError(f"{route.path} is served by both {owner} and {route.function}")
+    return owners
+
+
+def routes_of(function: str) -> tuple[Route, ...]:
+    return tuple(r for r in ROUTES if r.function == function)
