@@ -36,7 +36,7 @@ PRUNED_MODULES: dict[str, str] = {
         " cloud only), at microseconds per AWS call"
     ),
 }
-# Powertools loads these two packages lazily (catalog.core.lean_powertools), so the parts
+# Powertools loads these two packages lazily (catalog.runtime), so the parts
 # for event sources we don't have are never imported: resolvers other than the REST one...
 PRUNED_MODULES |= {
     f"aws_lambda_powertools.event_handler.{name}": "a resolver for an event source we don't have"
@@ -120,7 +120,7 @@ PRUNED_MODULES |= {
     "rsa.cli": "rsa's command-line tools",
     "rsa.parallel": "rsa's multi-process key generation; we only verify signatures",
 }
-# Parameters are loaded lazily too (catalog.core.lean_powertools); only secrets are read.
+# Parameters are loaded lazily too (catalog.runtime); only secrets are read.
 PRUNED_MODULES |= {
     f"aws_lambda_powertools.utilities.parameters.{name}": "a parameter store we don't read"
     for name in ("appconfig", "appconfig_extension", "dynamodb", "ssm")

@@ -51,8 +51,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help=f"write {DOCUMENT.name}")
     args = parser.parse_args()
-    # Handlers create their AWS clients at init (catalog.core.dynamo.open_client), which
-    # needs a region; generating the document makes no AWS call.
+    # Handlers create their AWS clients at init, which needs a region; generating the
+    # document makes no AWS call.
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     text = render(generate())
     if args.write:

@@ -14,11 +14,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def fresh_process(script: str, *args: str, timeout: float = 120) -> Any:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])}
+def fresh_process(
+    script: str, *args: str, timeout: float = 120, env: dict[str, str | None] | None = None
+) -> Any:
+    """The snippet's JSON findings; `env` adds variables to the test's (None: removes one)."""
+    base = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])}
+    for name, value in (env or {}).items():
+        if value is None:
+            base.pop(name, None)
+        else:
+            base[name] = value
     done = subprocess.run(
         [sys.executable, "-c", script, *args],
-        env=env,
+        env=base,
         capture_output=True,
         text=True,
         check=False,

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-# ruff: noqa: E402 - init work comes before the other imports (catalog.core.coldstart, directory).
-from catalog.core import coldstart
-
-coldstart.begin()  # until api_handler() below
-
-from catalog.users.directory import open_client
-
-open_client()  # see catalog.users.directory.open_client: a lower peak RSS
+import catalog.runtime  # the function's init starts here (catalog/runtime.py)
 
 from typing import Annotated
 
@@ -27,19 +20,17 @@ from catalog.auth.schemas import (
     Tokens,
 )
 from catalog.auth.service import AuthService
-from catalog.core.http import JSON, api_handler, make_resolver, signed_in
 from catalog.core.settings import settings
+from catalog.http.api import JSON, Api
 from catalog.http.responses import problems
-from catalog.http.routes import routes_of
 from catalog.identity.principal import bearer_token
 from catalog.users.directory import CognitoDirectory, IssuedTokens
 from catalog.users.repository import ProfileRepository
 
-app = make_resolver()
+app = Api.of("auth", tags=["auth"])
 service = AuthService(
     CognitoDirectory(), ProfileRepository(), auto_confirm=lambda: settings().auto_confirm_users
 )
-TAGS = ["auth"]
 
 
 def _tokens(issued: IssuedTokens) -> Tokens:
@@ -55,7 +46,7 @@ def _no_content() -> Response[None]:
     return Response(status_code=204, body=None)
 
 
-@app.post("/v1/auth/register", tags=TAGS, responses=problems(400, 415, 422))
+@app.operation(responses=problems(400, 415, 422))
 def register(body: Annotated[Registration, Body()]) -> Response[Registered]:
     """Create an account (role viewer). The answer is the same if the email is taken."""
     required = service.register(body.email, body.password, body.name)
@@ -63,47 +54,47 @@ def register(body: Annotated[Registration, Body()]) -> Response[Registered]:
     return Response(status_code=201, content_type=JSON, body=registered)
 
 
-@app.post("/v1/auth/confirm", tags=TAGS, responses=problems(400, 422))
+@app.operation(responses=problems(400, 422))
 def confirm(body: Annotated[Confirmation, Body()]) -> Response[None]:
     """Confirm an account with the code sent by email."""
     service.confirm(body.email, body.code)
     return _no_content()
 
 
-@app.post("/v1/auth/login", tags=TAGS, responses=problems(400, 401, 422))
+@app.operation(responses=problems(400, 401, 422))
 def login(body: Annotated[Credentials, Body()]) -> Tokens:
     """Exchange email and password for tokens; send `access_token` as a Bearer token."""
     return _tokens(service.login(body.email, body.password))
 
 
-@app.post("/v1/auth/refresh", tags=TAGS, responses=problems(400, 401, 422))
+@app.operation(responses=problems(400, 401, 422))
 def refresh(body: Annotated[RefreshRequest, Body()]) -> Tokens:
     """New access and id tokens from a refresh token."""
     return _tokens(service.refresh(body.refresh_token))
 
 
-@app.post("/v1/auth/logout", tags=TAGS, responses=problems(401))
+@app.operation(responses=problems(401))
 def logout() -> Response[None]:
     """Sign out everywhere: every refresh token of the caller stops working."""
-    signed_in(app)
+    app.signed_in()
     token = bearer_token(app.current_event.headers)
     if token is not None:
         service.logout(token)
     return _no_content()
 
 
-@app.post("/v1/auth/password/forgot", tags=TAGS, responses=problems(400, 422))
+@app.operation(responses=problems(400, 422))
 def forgot_password(body: Annotated[ForgotPassword, Body()]) -> Response[None]:
     """Email a reset code if the account exists (202 either way)."""
     service.forgot_password(body.email)
     return Response(status_code=202, body=None)
 
 
-@app.post("/v1/auth/password/reset", tags=TAGS, responses=problems(400, 422))
+@app.operation(responses=problems(400, 422))
 def reset_password(body: Annotated[PasswordReset, Body()]) -> Response[None]:
     """Set a new password with the emailed code."""
     service.reset_password(body.email, body.code, body.password)
     return _no_content()
 
 
-lambda_handler = api_handler(app, routes_of("auth"))
+lambda_handler = catalog.runtime.ready(app.handler())

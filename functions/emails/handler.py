@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-# ruff: noqa: E402 - init work comes before the other imports (catalog.core.coldstart).
-from catalog.core import coldstart
-
-coldstart.begin()  # until coldstart.end() at the end of this module
+import catalog.runtime  # the function's init starts here (catalog/runtime.py)
 
 import json
 from typing import Any
@@ -38,4 +35,4 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return dict(answer)
 
 
-coldstart.end()  # this module's last statement: the function's init is over
+lambda_handler = catalog.runtime.ready(lambda_handler)

@@ -11,10 +11,7 @@ and after the source's retries they reach a dead-letter queue, whose depth raise
 
 from __future__ import annotations
 
-# ruff: noqa: E402 - init work comes before the other imports (catalog.core.coldstart).
-from catalog.core import coldstart
-
-coldstart.begin()  # until coldstart.end() at the end of this module
+import catalog.runtime  # the function's init starts here (catalog/runtime.py)
 
 import json
 from typing import Any
@@ -95,4 +92,4 @@ def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureRes
     )
 
 
-coldstart.end()  # this module's last statement: the function's init is over
+lambda_handler = catalog.runtime.ready(lambda_handler)

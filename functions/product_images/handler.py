@@ -6,10 +6,7 @@ rights, and its S3 client is created on first use. Pillow is never imported here
 
 from __future__ import annotations
 
-# ruff: noqa: E402 - the garbage collector pauses before the other imports (catalog.core.coldstart).
-from catalog.core import coldstart
-
-coldstart.begin()  # until api_handler() below
+import catalog.runtime  # the function's init starts here (catalog/runtime.py)
 
 from typing import Annotated
 
@@ -17,25 +14,21 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from catalog.core.http import JSON, api_handler, make_resolver, signed_in
 from catalog.core.observability import metrics
+from catalog.http.api import JSON, Api
 from catalog.http.responses import problems, returns
-from catalog.http.routes import routes_of
 from catalog.images.schemas import ImageUpload, ImageUploadRequest
 from catalog.images.service import ImageService
 from catalog.images.storage import MediaBucket
 from catalog.products.repository import ProductRepository
 from catalog.products.service import ProductService
 
-app = make_resolver()
+app = Api.of("product-images", tags=["images"])
 repository = ProductRepository()
 service = ImageService(ProductService(repository), repository, MediaBucket())
-TAGS = ["images"]
 
 
-@app.post(
-    "/v1/products/<id>/images",
-    tags=TAGS,
+@app.operation(
     responses={
         **returns(201, ImageUpload, "The image, pending, and the form that uploads its file"),
         **problems(400, 401, 403, 404, 409, 413, 415, 422),
@@ -49,21 +42,19 @@ def request_upload(id: str, body: Annotated[ImageUploadRequest, Body()]) -> Resp
     the declared content type and at most `content_length` bytes. The image is listed on
     the product as `pending`, then `ready` (with renditions) or `rejected` (with a reason).
     """
-    upload = service.request_upload(id, body, signed_in(app))
+    upload = service.request_upload(id, body, app.signed_in())
     metrics.add_metric(name="ImageUploadRequested", unit=MetricUnit.Count, value=1)
     return Response(status_code=201, content_type=JSON, body=upload.model_dump_json())
 
 
-@app.delete(
-    "/v1/products/<id>/images/<image_id>",
-    tags=TAGS,
+@app.operation(
     responses=problems(401, 403, 404, 409),
 )
 def delete_image(id: str, image_id: str) -> Response[None]:
     """Remove an image from a product and delete its files (its owner or an admin)."""
-    service.delete_image(id, image_id, signed_in(app))
+    service.delete_image(id, image_id, app.signed_in())
     metrics.add_metric(name="ImageDeleted", unit=MetricUnit.Count, value=1)
     return Response(status_code=204, body=None)
 
 
-lambda_handler = api_handler(app, routes_of("product-images"))
+lambda_handler = catalog.runtime.ready(app.handler())

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-# ruff: noqa: E402 - init work comes before the other imports (catalog.core.coldstart, .dynamo).
-from catalog.core import coldstart
-
-coldstart.begin()  # until api_handler() below
-
-from catalog.core.dynamo import open_client
-
-open_client()  # see catalog.core.dynamo.open_client: a lower peak RSS
+import catalog.runtime  # the function's init starts here (catalog/runtime.py)
 
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -19,12 +12,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import StringConstraints
 
-from catalog.core.http import JSON, api_handler, caller, location, make_resolver, signed_in
 from catalog.core.observability import metrics
+from catalog.http.api import JSON, Api
 from catalog.http.conditional import etag, if_match_versions, none_match
 from catalog.http.idempotency import once_per_key
 from catalog.http.responses import problems, returns
-from catalog.http.routes import routes_of
 from catalog.products.batch import BatchService
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import (
@@ -44,13 +36,12 @@ from catalog.products.schemas import (
 )
 from catalog.products.service import ProductService
 
-app = make_resolver()
+app = Api.of("products", tags=["products"])
 repository = ProductRepository()
 service = ProductService(repository)
 batches = BatchService(service, repository)
-TAGS = ["products"]
 # Anonymous reads of active products may be cached by a CDN or browser for a short while;
-# signed-in responses are never stored (see catalog.core.http).
+# signed-in responses are never stored (see catalog.http.pipeline).
 PUBLIC_ITEM_CACHE = "public, max-age=60, stale-while-revalidate=60"
 PUBLIC_LIST_CACHE = "public, max-age=10"
 
@@ -70,9 +61,7 @@ def _if_match() -> frozenset[int] | None:
     return if_match_versions(app.current_event.headers.get("If-Match"))
 
 
-@app.get(
-    "/v1/products",
-    tags=TAGS,
+@app.operation(
     responses={**returns(200, ProductPage, "A page of products"), **problems(400, 403, 422)},
 )
 def list_products(
@@ -122,7 +111,7 @@ def list_products(
         limit=limit,
         cursor=cursor,
     )
-    page = service.list(query, caller(app))
+    page = service.list(query, app.caller())
     public = status == "active"
     return Response(
         status_code=200,
@@ -132,9 +121,7 @@ def list_products(
     )
 
 
-@app.post(
-    "/v1/products",
-    tags=TAGS,
+@app.operation(
     responses={
         **returns(201, Product, "The product created"),
         **problems(400, 401, 403, 409, 413, 415, 422),
@@ -146,20 +133,18 @@ def create_product(body: Annotated[ProductCreate, Body()]) -> Response[str]:
     With an `Idempotency-Key` header, a retry returns the first response (with
     `Idempotent-Replayed: true`) instead of creating again.
     """
-    by = signed_in(app)
+    by = app.signed_in()
 
     def create() -> Response[str]:
         product = service.create(body, by)
         metrics.add_metric(name="ProductCreated", unit=MetricUnit.Count, value=1)
-        where = location(app, f"/v1/products/{product.id}")
+        where = app.location(f"/v1/products/{product.id}")
         return _product_response(product, 201, {"Location": where})
 
     return once_per_key(app, operation="POST /v1/products", user=by.sub, body=body, run=create)
 
 
-@app.post(
-    "/v1/products/batch",
-    tags=TAGS,
+@app.operation(
     responses={
         **returns(200, BatchResponse, "One result per operation, in order"),
         **problems(400, 401, 403, 409, 413, 415, 422),
@@ -170,7 +155,7 @@ def batch(body: Annotated[BatchRequest, Body()]) -> Response[str]:
 
     Honours `Idempotency-Key` like `POST /v1/products`.
     """
-    by = signed_in(app)
+    by = app.signed_in()
 
     def run() -> Response[str]:
         outcome = batches.run(body, by)
@@ -183,9 +168,7 @@ def batch(body: Annotated[BatchRequest, Body()]) -> Response[str]:
     return once_per_key(app, operation="POST /v1/products/batch", user=by.sub, body=body, run=run)
 
 
-@app.get(
-    "/v1/products/<id>",
-    tags=TAGS,
+@app.operation(
     responses={**returns(200, Product, "The product"), **problems(404)},
 )
 def get_product(id: str) -> Response[str]:
@@ -193,16 +176,14 @@ def get_product(id: str) -> Response[str]:
 
     Answers 304 to an `If-None-Match` naming the current `ETag`.
     """
-    product = service.get(id, caller(app))
+    product = service.get(id, app.caller())
     cache = {"Cache-Control": PUBLIC_ITEM_CACHE} if product.status == "active" else {}
     if none_match(app.current_event.headers.get("If-None-Match"), product.version):
         return Response(status_code=304, body="", headers={"ETag": etag(product.version), **cache})
     return _product_response(product, headers=cache)
 
 
-@app.patch(
-    "/v1/products/<id>",
-    tags=TAGS,
+@app.operation(
     responses={
         **returns(200, Product, "The product as changed"),
         **problems(400, 401, 403, 404, 409, 412, 413, 415, 422),
@@ -213,17 +194,17 @@ def update_product(id: str, body: Annotated[ProductPatch, Body()]) -> Response[s
 
     With `If-Match: "<version>"` the change applies only to that version (else 412).
     """
-    product = service.update(id, body, signed_in(app), if_match=_if_match())
+    product = service.update(id, body, app.signed_in(), if_match=_if_match())
     metrics.add_metric(name="ProductUpdated", unit=MetricUnit.Count, value=1)
     return _product_response(product)
 
 
-@app.delete("/v1/products/<id>", tags=TAGS, responses=problems(401, 403, 404, 409, 412))
+@app.operation(responses=problems(401, 403, 404, 409, 412))
 def delete_product(id: str) -> Response[None]:
     """Delete a product and release its SKU (its owner or an admin); honours `If-Match`."""
-    service.delete(id, signed_in(app), if_match=_if_match())
+    service.delete(id, app.signed_in(), if_match=_if_match())
     metrics.add_metric(name="ProductDeleted", unit=MetricUnit.Count, value=1)
     return Response(status_code=204, body=None)
 
 
-lambda_handler = api_handler(app, routes_of("products"))
+lambda_handler = catalog.runtime.ready(app.handler())

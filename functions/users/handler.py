@@ -2,42 +2,37 @@
 
 from __future__ import annotations
 
-# ruff: noqa: E402 - the garbage collector pauses before the other imports (catalog.core.coldstart).
-from catalog.core import coldstart
-
-coldstart.begin()  # until api_handler() below
+import catalog.runtime  # the function's init starts here (catalog/runtime.py)
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from catalog.core.http import api_handler, make_resolver, signed_in
+from catalog.http.api import Api
 from catalog.http.responses import problems
-from catalog.http.routes import routes_of
 from catalog.users.directory import CognitoDirectory
 from catalog.users.repository import ProfileRepository
 from catalog.users.schemas import AdminUserPatch, Profile, ProfilePatch, UserPage
 from catalog.users.service import UserService
 
-app = make_resolver()
+app = Api.of("users", tags=["users"])
 service = UserService(ProfileRepository(), CognitoDirectory())
-TAGS = ["users"]
 
 
-@app.get("/v1/users/me", tags=TAGS, responses=problems(401, 404))
+@app.operation(responses=problems(401, 404))
 def get_me() -> Profile:
     """The caller's profile."""
-    return service.me(signed_in(app))
+    return service.me(app.signed_in())
 
 
-@app.patch("/v1/users/me", tags=TAGS, responses=problems(400, 401, 415, 422))
+@app.operation(responses=problems(400, 401, 415, 422))
 def update_me(body: Annotated[ProfilePatch, Body()]) -> Profile:
     """Change the caller's name."""
-    return service.update_me(signed_in(app), body)
+    return service.update_me(app.signed_in(), body)
 
 
-@app.get("/v1/users", tags=TAGS, responses=problems(400, 401, 403, 422))
+@app.operation(responses=problems(400, 401, 403, 422))
 def list_users(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
     cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
@@ -46,23 +41,23 @@ def list_users(
     return service.list(limit, cursor)
 
 
-@app.get("/v1/users/<id>", tags=TAGS, responses=problems(401, 403, 404))
+@app.operation(responses=problems(401, 403, 404))
 def get_user(id: str) -> Profile:
     """One account (admins)."""
     return service.get(id)
 
 
-@app.patch("/v1/users/<id>", tags=TAGS, responses=problems(400, 401, 403, 404, 409, 422))
+@app.operation(responses=problems(400, 401, 403, 404, 409, 422))
 def administer_user(id: str, body: Annotated[AdminUserPatch, Body()]) -> Profile:
     """Change an account's name, role or enabled flag (admins)."""
-    return service.administer(id, body, signed_in(app))
+    return service.administer(id, body, app.signed_in())
 
 
-@app.delete("/v1/users/<id>", tags=TAGS, responses=problems(401, 403, 404, 409))
+@app.operation(responses=problems(401, 403, 404, 409))
 def delete_user(id: str) -> Response[None]:
     """Delete an account from Cognito and its profile (admins)."""
-    service.delete(id, signed_in(app))
+    service.delete(id, app.signed_in())
     return Response(status_code=204, body=None)
 
 
-lambda_handler = api_handler(app, routes_of("users"))
+lambda_handler = catalog.runtime.ready(app.handler())

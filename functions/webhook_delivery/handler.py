@@ -7,10 +7,7 @@ then; after the queue's max receives SQS moves it to the dead-letter queue (alar
 
 from __future__ import annotations
 
-# ruff: noqa: E402 - init work comes before the other imports (catalog.core.coldstart).
-from catalog.core import coldstart
-
-coldstart.begin()  # until coldstart.end() at the end of this module
+import catalog.runtime  # the function's init starts here (catalog/runtime.py)
 
 import json
 import os
@@ -100,4 +97,4 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return dict(answer)
 
 
-coldstart.end()  # this module's last statement: the function's init is over
+lambda_handler = catalog.runtime.ready(lambda_handler)

@@ -7,7 +7,6 @@ time. Concurrent requests get more instances, so concurrency behaves as in the c
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import itertools
 import threading
@@ -77,12 +76,7 @@ class LocalFunction:
         if module_spec is None or module_spec.loader is None:
             raise ImportError(f"cannot load {path}")
         module: ModuleType = importlib.util.module_from_spec(module_spec)
-        try:
-            module_spec.loader.exec_module(module)
-        finally:
-            # A failed init kills a Lambda process; here the process lives on, so it must
-            # not stay without the garbage collector its init paused (catalog.core.coldstart).
-            gc.enable()
+        module_spec.loader.exec_module(module)
         self.cold_starts += 1
         handler: Handler = getattr(module, self.spec.handler_attribute)
         return handler

@@ -3,54 +3,46 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from catalog.core.errors import Conflict
-from catalog.core.http import api_handler, make_resolver
-from catalog.identity.access import PUBLIC, Access
+from catalog.http.api import Api
+from catalog.http.routes import Route
+from catalog.identity.access import PUBLIC
 
-app = make_resolver()
+app = Api(
+    [
+        Route("GET", "/things", "test", "list_things", PUBLIC),
+        Route("POST", "/things", "test", "create_thing", PUBLIC),
+        Route("GET", "/boom", "test", "boom", PUBLIC),
+        Route("GET", "/wrong-shape", "test", "wrong_shape", PUBLIC),
+    ]
+)
 
 
-@app.get("/things")
+@app.operation()
 def list_things() -> dict[str, Any]:
     return {"items": []}
 
 
-@app.post("/things")
+@app.operation()
 def create_thing() -> dict[str, Any]:
     raise Conflict("already there")
 
 
-@app.get("/boom")
+@app.operation()
 def boom() -> dict[str, Any]:
     raise RuntimeError("table catalog-prod-products in account 123456789012 is gone")
 
 
-@dataclass(frozen=True)
-class Rule:
-    method: str
-    path: str
-    access: Access
-
-
-@app.get("/wrong-shape")
+@app.operation()
 def wrong_shape() -> dict[str, int]:
     return "not a mapping"  # type: ignore[return-value]
 
 
-handler = api_handler(
-    app,
-    [
-        Rule("GET", "/things", PUBLIC),
-        Rule("POST", "/things", PUBLIC),
-        Rule("GET", "/boom", PUBLIC),
-        Rule("GET", "/wrong-shape", PUBLIC),
-    ],
-)
+handler = app.handler()
 
 
 class Context:
@@ -160,7 +152,7 @@ def test_the_request_line_is_debug_unless_the_server_failed(
 ) -> None:
     # API Gateway's access log records every request; the function repeats it for 5xx only.
     spy = SpyLogger()
-    monkeypatch.setattr("catalog.core.http.logger", spy)
+    monkeypatch.setattr("catalog.http.pipeline.logger", spy)
     call("GET", path)
     assert (level, "request served") in spy.lines
     assert ("info" if level == "debug" else "debug", "request served") not in spy.lines
@@ -180,3 +172,57 @@ def test_log_lines_carry_the_gateway_request_id_as_correlation_id() -> None:
         }
         assert handler(event, Context())["statusCode"] == 200
         assert logger.get_correlation_id() == request_id
+
+
+def test_an_operation_must_name_a_route_of_the_function() -> None:
+    # Given a function whose one route is GET /things
+    api = Api([Route("GET", "/things", "test", "list_things", PUBLIC)])
+    # When a handler function that no route names is bound
+    # Then the binding fails at init, naming it
+    with pytest.raises(LookupError, match="list_thing"):
+
+        @api.operation()
+        def list_thing() -> dict[str, Any]:
+            return {}
+
+
+def test_a_route_without_an_operation_fails_the_init() -> None:
+    # Given a function with two routes, one of them served
+    api = Api(
+        [
+            Route("GET", "/things", "test", "list_things", PUBLIC),
+            Route("POST", "/things", "test", "create_thing", PUBLIC),
+        ]
+    )
+
+    @api.operation()
+    def list_things() -> dict[str, Any]:
+        return {}
+
+    # When its entry point is built, then it refuses, naming the unserved operation
+    with pytest.raises(LookupError, match="create_thing"):
+        api.handler()
+
+
+def test_a_bound_operation_serves_its_route_method_and_path() -> None:
+    # Given a route with a path parameter, bound to its operation
+    api = Api([Route("GET", "/things/{id}", "test", "get_thing", PUBLIC)])
+
+    @api.operation()
+    def get_thing(id: str) -> dict[str, Any]:
+        return {"id": id}
+
+    served = api.handler()
+    event = {
+        "httpMethod": "GET",
+        "path": "/things/42",
+        "resource": "/things/{id}",
+        "pathParameters": {"id": "42"},
+        "headers": {},
+        "body": None,
+        "requestContext": {"requestId": "req-1", "path": "/things/42", "stage": "test"},
+    }
+    # When it is called, then the operation answers with the path's parameter
+    response = served(event, Context())
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == {"id": "42"}

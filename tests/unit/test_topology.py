@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,13 +41,23 @@ def test_each_function_registers_exactly_its_topology_routes(name: str) -> None:
     assert module_spec is not None and module_spec.loader is not None
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
-    app = module.app
     served = {
-        (route.method, re.sub(r"<(\w+)>", r"{\1}", route.path))
-        for route in app._static_routes + app._dynamic_routes
+        (method, re.sub(r"<(\w+)>", r"{\1}", rule))
+        for method, rule in registered_routes(module.app)
     }
     declared = {(route.method, route.path) for route in topology.routes_of(name)}
     assert served == declared
+
+
+def registered_routes(app: Any) -> list[tuple[str, str]]:
+    """(method, rule) of every route a Powertools resolver serves.
+
+    Powertools has no public listing of its routes: this reads its two private lists, the
+    one place anything of ours does (the functions need none: catalog.http.pipeline reads
+    the topology's routes). A Powertools release that renames them fails here, loudly.
+    """
+    routes = app._static_routes + app._dynamic_routes
+    return [(route.method, route.path) for route in routes]
 
 
 def test_the_gateway_adds_one_any_fallback_per_path_to_its_owner() -> None:
@@ -56,3 +67,19 @@ def test_the_gateway_adds_one_any_fallback_per_path_to_its_owner() -> None:
 
 def test_the_committed_openapi_document_is_current() -> None:
     assert DOCUMENT.read_text() == render(generate()), "run `make openapi` and commit"
+
+
+def test_merging_capabilities_refuses_a_name_declared_twice() -> None:
+    # Given two capabilities that both declare a queue named "jobs"
+    pool = topology.UserPool("users", groups=("viewer",), default_group="viewer")
+    first = topology.Capability("one", queues=(topology.Queue("jobs"),), user_pool=pool)
+    second = topology.Capability("two", queues=(topology.Queue("jobs"),))
+    # When they are merged, then the merge refuses, naming the kind and the name
+    with pytest.raises(ValueError, match="queue 'jobs' is declared twice"):
+        topology.merge(first, second)
+
+
+def test_the_merged_topology_holds_each_capability_s_declarations_in_order() -> None:
+    names = [f.name for c in topology.CAPABILITIES for f in c.functions]
+    assert list(topology.FUNCTIONS) == names
+    assert len(set(names)) == len(names)

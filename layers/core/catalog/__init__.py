@@ -1,9 +1,9 @@
 """The catalog's shared package: business rules, persistence and cross-cutting pieces.
 
 Shipped in the `core` Lambda layer; imported from source in development and tests.
-Importing it first makes two Powertools packages load lazily (catalog.core.lean_powertools).
+Importing any of it first boots the function runtime (see catalog.runtime).
 """
 
-from catalog.core import lean_powertools
+from catalog.runtime import boot
 
-lean_powertools.install()
+boot()

@@ -39,13 +39,6 @@ def _client() -> Any:
     return aws.client("cognito-idp")
 
 
-def open_client() -> None:
-    """Create the Cognito client now, at init, as catalog.core.dynamo.open_client does for
-    DynamoDB: its service model (1 MB of JSON, twice DynamoDB's) is parsed while little else
-    is in memory. The auth function's peak memory: 59.4 -> 56.7 MiB (make bench's harness)."""
-    _client()
-
-
 def _code(error: Exception) -> str:
     response = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
