@@ -16,13 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from catalog.identity.principal import Principal
-from catalog.products.repository import (
-    ProductCopy,
-    ProductItem,
-    ProductRepository,
-    _copies as copies,
-    _to_item as to_item,
-)
+from catalog.products.items import ProductCopy, ProductItem, copies, to_item
+from catalog.products.repository import ProductRepository
 from catalog.products.schemas import Product, ProductCreate, ProductQuery
 from catalog.products.service import ProductService, listing_plan
 

@@ -30,7 +30,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from catalog.core.observability import logger, metrics
 from catalog.images.service import ImageService
 from catalog.images.storage import MediaBucket
-from catalog.products.repository import PRODUCT_SK, ProductRepository
+from catalog.products.items import PRODUCT_SK
+from catalog.products.repository import ProductRepository
 from catalog.products.service import ProductService
 
 uploads = BatchProcessor(event_type=EventType.SQS)

@@ -26,7 +26,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from ulid import ULID
 
-from catalog.products.repository import PRODUCT_SK, ProductItem, _to_item, product_key
+from catalog.products.items import PRODUCT_SK, ProductItem, product_key, to_item
 from catalog.products.schemas import Product
 from tests.conftest import product_payload
 from tests.e2e.conftest import Api
@@ -122,7 +122,7 @@ def write_products(products: list[Product]) -> None:
     which are what this test is about, are the same."""
     with ProductItem.batch_write() as batch:
         for product in products:
-            item = _to_item(product, None)
+            item = to_item(product, None)
             item.version = product.version
             batch.save(item)
 

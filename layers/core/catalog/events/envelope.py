@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal, TypedDict
 
-from catalog.products.repository import product_from_stream_image
+from catalog.products.items import product_from_stream_image
 from catalog.products.schemas import Product
 
 EventType = Literal[

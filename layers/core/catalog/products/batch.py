@@ -22,7 +22,8 @@ from catalog.core.errors import (
     VersionConflict,
 )
 from catalog.identity.principal import Principal
-from catalog.products.repository import Change, TooManyItems, sku_key
+from catalog.products.items import sku_key
+from catalog.products.repository import Change, TooManyItems
 from catalog.products.schemas import (
     BatchRequest,
     BatchResponse,

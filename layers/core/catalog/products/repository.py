@@ -1,12 +1,8 @@
-"""Products in DynamoDB with pynamodb: one table, products plus SKU guard and index items.
+"""Products in DynamoDB: writes in one transaction, listings as Queries on designed keys.
 
-Keys (single-table): a product is `pk=PRODUCT#<id>, sk=PRODUCT`; the guard that makes SKUs
-unique regardless of case is `pk=SKU#<SKU upper-cased>, sk=SKU`. Beside the product, a copy
-per tag (`sk=TAG#<tag>`, in the gsi1/3/5 partition `TAG#<tag>#<status>`) and per search word
-(`sk=WORD#<word>`, in the gsi1 partition `WORDS#<status>#<first letter>`) make tag listings
-and prefix search Queries on designed keys. A product, its guard and its copies are always
-written in one transaction, so no write leaves one without the others. DynamoDB errors
-become domain errors here and nowhere else.
+A product, its SKU guard and its copies (catalog.products.items) are always written in one
+transaction, so no write leaves one without the others. DynamoDB errors become domain
+errors here and nowhere else.
 """
 
 from __future__ import annotations
@@ -15,232 +11,41 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import (
-    ListAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-    VersionAttribute,
-)
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
 from catalog.categories.repository import count_change, missing_category
-from catalog.core.dynamo import DecimalAttribute, TableModel, TableName, Transaction, string_index
+from catalog.core.dynamo import Transaction
 from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
-from catalog.core.types import iso_millis
-from catalog.images.records import from_attributes, images_attribute, to_attributes
+from catalog.products.items import (
+    PRODUCT_SK,
+    SKU_SK,
+    ProductCopy,
+    ProductItem,
+    SkuGuard,
+    category_partition,
+    copies,
+    copy_keys,
+    product_key,
+    sku_key,
+    status_partition,
+    tag_partition,
+    to_item,
+    to_product,
+    words_partition,
+)
 from catalog.products.listing import (
     MAX_EXAMINED,
     POSITION,
     ListingPlan,
     Source,
     first_match,
-    name_position,
     position_of,
     price_key,
-    price_position,
-    word_position,
-    words_of,
 )
 from catalog.products.schemas import Product
-
-PRODUCT_SK = "PRODUCT"
-SKU_SK = "SKU"
-
-
-def status_partition(status: str) -> str:
-    """The gsi1 partition holding the products of one status, by creation."""
-    return f"STATUS#{status}"
-
-
-def category_partition(category: str, status: str) -> str:
-    """The gsi2 partition holding the products of one category and status, by creation."""
-    return f"CAT#{category}#{status}"
-
-
-def tag_partition(tag: str, status: str) -> str:
-    """The gsi1/3/5 partition holding the copies of the products of one tag and status."""
-    return f"TAG#{tag}#{status}"
-
-
-def words_partition(word: str, status: str) -> str:
-    """The gsi1 partition holding the search words (of products of `status`) that start
-    with the first letter of `word`, ordered by word, then name."""
-    return f"WORDS#{status}#{word[:1]}"
-
-
-class _ProductAttributes(TableModel):
-    """What a product item and each of its copies hold (the indexes project everything)."""
-
-    class Meta:
-        table_name = TableName("products")
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    kind = UnicodeAttribute(default="product")
-    gsi1pk = UnicodeAttribute()
-    gsi1sk = UnicodeAttribute()
-    # Absent on copies, so that each copy lands only in the indexes that list by it.
-    gsi2pk = UnicodeAttribute(null=True)
-    gsi2sk = UnicodeAttribute(null=True)
-    gsi3sk = UnicodeAttribute(null=True)
-    gsi5sk = UnicodeAttribute(null=True)
-    id = UnicodeAttribute()
-    sku = UnicodeAttribute()
-    name = UnicodeAttribute()
-    description = UnicodeAttribute(default="")
-    price = DecimalAttribute()
-    currency = UnicodeAttribute()
-    category = UnicodeAttribute()
-    tags = ListAttribute(of=UnicodeAttribute, default=list)
-    stock = NumberAttribute()
-    status = UnicodeAttribute()
-    owner = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    images = images_attribute()
-
-
-class ProductItem(_ProductAttributes):
-    """The product itself (`sk=PRODUCT`); every write of it is conditional on its version."""
-
-    class Meta:
-        table_name = TableName("products")
-
-    version = VersionAttribute()
-
-    by_status = string_index("gsi1", "gsi1pk", "gsi1sk")
-    by_category = string_index("gsi2", "gsi2pk", "gsi2sk")
-    by_status_price = string_index("gsi3", "gsi1pk", "gsi3sk")
-    by_category_price = string_index("gsi4", "gsi2pk", "gsi3sk")
-    by_status_name = string_index("gsi5", "gsi1pk", "gsi5sk")
-    by_category_name = string_index("gsi6", "gsi2pk", "gsi5sk")
-
-
-class ProductCopy(_ProductAttributes):
-    """A copy of a product under one of its tags or search words: written unconditionally,
-    always in the transaction that writes the product item (whose version guards both)."""
-
-    class Meta:
-        table_name = TableName("products")
-
-    version = NumberAttribute()
-
-
-class SkuGuard(TableModel):
-    class Meta:
-        table_name = TableName("products")
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    kind = UnicodeAttribute(default="sku")
-    product_id = UnicodeAttribute()
-
-
-def product_key(product_id: str) -> str:
-    return f"PRODUCT#{product_id}"
-
-
-def sku_key(sku: str) -> str:
-    return f"SKU#{sku.upper()}"
-
-
-def _attributes(product: Product) -> dict[str, Any]:
-    return dict(
-        pk=product_key(product.id),
-        sk=PRODUCT_SK,
-        gsi1pk=status_partition(product.status),
-        gsi1sk=product.id,
-        gsi2pk=category_partition(product.category, product.status),
-        gsi2sk=product.id,
-        gsi3sk=price_position(product.price, product.id),
-        gsi5sk=name_position(product.name, product.id),
-        id=product.id,
-        sku=product.sku,
-        name=product.name,
-        description=product.description,
-        price=product.price,
-        currency=product.currency,
-        category=product.category,
-        tags=list(product.tags),
-        stock=product.stock,
-        status=product.status,
-        owner=product.owner,
-        created_at=iso_millis(product.created_at),
-        updated_at=iso_millis(product.updated_at),
-        images=to_attributes(product.images),
-    )
-
-
-def _to_item(product: Product, stored_version: int | None) -> ProductItem:
-    """The item for `product`; `stored_version` is the version it must replace (None: new).
-
-    pynamodb's VersionAttribute turns that into the write condition and writes version + 1.
-    """
-    item = ProductItem(**_attributes(product))
-    if stored_version is not None:
-        item.version = stored_version
-    return item
-
-
-def _copy_keys(product: Product) -> dict[str, dict[str, str | None]]:
-    """The sort key of each copy of `product` (per tag, per search word) and its index keys."""
-    keys: dict[str, dict[str, str | None]] = {}
-    for tag in product.tags:
-        keys[f"TAG#{tag}"] = {
-            "gsi1pk": tag_partition(tag, product.status),
-            "gsi1sk": product.id,
-            "gsi3sk": price_position(product.price, product.id),
-            "gsi5sk": name_position(product.name, product.id),
-        }
-    for word in words_of(product.name, product.sku):
-        keys[f"WORD#{word}"] = {
-            "gsi1pk": words_partition(word, product.status),
-            "gsi1sk": word_position(word, product),
-        }
-    return keys
-
-
-def _copies(product: Product) -> dict[str, ProductCopy]:
-    """The tag and word copies of `product` (as written with its `version`), by sort key."""
-    unindexed = {"gsi2pk": None, "gsi2sk": None, "gsi3sk": None, "gsi5sk": None}
-    return {
-        sk: ProductCopy(
-            **{
-                **_attributes(product),
-                **unindexed,
-                **index_keys,
-                "sk": sk,
-                "kind": sk.split("#", 1)[0].lower(),
-                "version": product.version,
-            }
-        )
-        for sk, index_keys in _copy_keys(product).items()
-    }
-
-
-def _to_product(item: ProductItem | ProductCopy) -> Product:
-    return Product(
-        id=item.id,
-        sku=item.sku,
-        name=item.name,
-        description=item.description,
-        price=item.price,
-        currency=item.currency,
-        category=item.category,
-        tags=[str(tag) for tag in item.tags or []],
-        stock=int(item.stock),
-        status=item.status,  # type: ignore[arg-type]
-        owner=item.owner,
-        created_at=datetime.fromisoformat(item.created_at),
-        updated_at=datetime.fromisoformat(item.updated_at),
-        version=int(item.version),
-        images=from_attributes(item.images),
-    )
-
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 
@@ -366,7 +171,7 @@ class ProductRepository:
             item = ProductItem.get(product_key(product_id), PRODUCT_SK, consistent_read=True)
         except DoesNotExist:
             raise NotFound(f"No product has the id {product_id}.") from None
-        return _to_product(item)
+        return to_product(item)
 
     def create(self, product: Product) -> None:
         """Store a new product (version 1), claim its SKU and count it in its category, all
@@ -402,20 +207,20 @@ class ProductRepository:
             if before is not None and moves_sku:
                 guard = _guard(before.sku, before.id)
                 tx.delete(f"{index}:old guard", guard, condition=SkuGuard.product_id == before.id)
-            old_copies = _copy_keys(before) if before is not None else {}
-            new_copies = _copies(after) if after is not None else {}
-            for sk in sorted(old_copies.keys() - new_copies.keys()):
+            oldcopies = copy_keys(before) if before is not None else {}
+            newcopies = copies(after) if after is not None else {}
+            for sk in sorted(oldcopies.keys() - newcopies.keys()):
                 assert before is not None
                 tx.delete(f"{index}:copy {sk}", ProductCopy(product_key(before.id), sk))
-            for sk, copy in sorted(new_copies.items()):
+            for sk, copy in sorted(newcopies.items()):
                 tx.save(f"{index}:copy {sk}", copy)
             if after is None:
                 assert before is not None
-                tx.delete(f"{index}:product", _to_item(before, stored_version=before.version))
+                tx.delete(f"{index}:product", to_item(before, stored_version=before.version))
             elif before is None:
-                tx.save(f"{index}:product", _to_item(after, None), condition=_absent())
+                tx.save(f"{index}:product", to_item(after, None), condition=_absent())
             else:
-                tx.save(f"{index}:product", _to_item(after, stored_version=before.version))
+                tx.save(f"{index}:product", to_item(after, stored_version=before.version))
             if before is not None:
                 deltas[before.category] -= 1
             if after is not None:
@@ -472,7 +277,7 @@ class ProductRepository:
 
         if not plan.filtered:
             items, _ = read(plan.after, plan.limit + 1)
-            page = [_to_product(item) for item in items[: plan.limit]]
+            page = [to_product(item) for item in items[: plan.limit]]
             more = len(items) > plan.limit
             return page, position_of(page[-1], plan.order, source.key) if more else None
 
@@ -486,7 +291,7 @@ class ProductRepository:
             count *= 2
             examined += len(items)
             for item in items:
-                product = _to_product(item)
+                product = to_product(item)
                 if plan.wants(product) and _first_sighting(item, product, source):
                     found.append(product)
                     if len(found) > plan.limit:
@@ -501,10 +306,3 @@ class ProductRepository:
         """A cheap read proving the table answers (for health checks)."""
         with suppress(DoesNotExist):
             ProductItem.get(product_key("health-check"), PRODUCT_SK)
-
-
-def product_from_stream_image(image: dict[str, Any]) -> Product | None:
-    """The product a stream image (DynamoDB JSON) holds; None for SKU guards and other items."""
-    if image.get("sk", {}).get("S") != PRODUCT_SK:
-        return None
-    return _to_product(ProductItem.from_raw_data(image))
