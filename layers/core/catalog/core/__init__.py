@@ -1,1 +1,2 @@
-"""Cross-cutting pieces every function shares: errors, HTTP plumbing, settings, observability."""
+"""Pieces every function shares: errors, settings, observability, AWS clients, DynamoDB
+plumbing, cursors, and the JSON, text, money and time rules."""
