@@ -187,18 +187,25 @@ def test_access(
     route: topology.Route,
     kind: str,
 ) -> None:
+    # Given a fresh resource for the route's parameter (products: owned by the demo editor)
     path = _target_path(local_system, route)
+    # And the credentials of this kind of caller
     headers = callers[kind]()
+    # And a valid body where the route takes one
     body = VALID_PATCH.get(route.path) if route.method == "PATCH" else None
     body = VALID_BODY.get((route.method, route.path), body)
+    # When the caller sends the route's request
     response = requests.request(
         route.method, local_system.url + path, headers=headers, json=body, timeout=30
     )
+    # Then the outcome is the one the route's access rules give this caller
     outcome = expected(route, kind)
     if outcome == ALLOWED:
+        # And where allowed: past authentication and authorization, without a server error
         assert response.status_code not in (401, 403), response.text
         assert response.status_code < 500, response.text
     else:
+        # And where refused: that status, as an unauthorized or forbidden problem
         assert response.status_code == outcome, response.text
         problem = response.json()
         assert problem["status"] == outcome
@@ -207,9 +214,12 @@ def test_access(
             "urn:catalog:problem:forbidden",
         )
         if outcome == 401:
+            # And a 401 asks for a bearer token
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_the_matrix_covers_every_route_and_caller() -> None:
+    # Then the matrix holds every route once per kind of caller
     assert len(CASES) == len(topology.ROUTES) * len(KINDS)
+    # And its cases expect every outcome: allowed, 401 and 403
     assert {expected(r, k) for r, k in CASES} == {ALLOWED, 401, 403}

@@ -16,21 +16,30 @@ def emails_to(local_system: Any, address: str) -> list[SentEmail]:
 
 
 def test_subscriptions_are_replaced_and_read_back(local_system: Any) -> None:
+    # Given a freshly registered user
     reader = new_user(local_system.url, tag="subscriber")
     me = Api(local_system.url, reader)
+    # Then they start with no subscriptions
     assert me.get("/v1/users/me/subscriptions").json()["categories"] == []
+    # When they subscribe to one category, named twice
     put = me.request("PUT", "/v1/users/me/subscriptions", json={"categories": ["home", "home"]})
+    # Then the subscription holds it once
     assert put.status_code == 200, put.text
     assert put.json()["categories"] == ["home"]
+    # When they replace it with another category
     me.request("PUT", "/v1/users/me/subscriptions", json={"categories": ["apparel"]})
+    # Then only the new one is read back
     assert me.get("/v1/users/me/subscriptions").json()["categories"] == ["apparel"]
 
 
 def test_an_unknown_category_is_refused(local_system: Any) -> None:
+    # Given a freshly registered user
     me = Api(local_system.url, new_user(local_system.url, tag="subscriber"))
+    # When they subscribe to a known and an unknown category
     response = me.request(
         "PUT", "/v1/users/me/subscriptions", json={"categories": ["kitchen", "no-such"]}
     )
+    # Then it is refused: 422, pointing at the unknown one
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "#/categories/1"
 
@@ -61,10 +70,12 @@ def test_published_products_and_price_drops_are_emailed_to_subscribers(
         json={"price": "70.00"},  # a rise: no email
         headers={"If-Match": f'"{cheaper["version"]}"'},
     )
+    # And the events have all been handled
     local_system.drain_events(60)
     # Then the lighting subscriber got exactly two emails from the repository's templates
     subjects = sorted(e.subject for e in emails_to(local_system, reader.email))
     assert subjects == ["New in lighting: Arc lamp", "Price drop: Arc lamp now 65.00 EUR"]
+    # And the price drop email gives the old price and names the product
     drop = next(e for e in emails_to(local_system, reader.email) if "Price drop" in e.subject)
     assert "was 80.00 EUR" in drop.body
     assert lamp["id"] in drop.body

@@ -146,7 +146,9 @@ def queue_depth(local_system: Any, queue: str) -> int:
 def test_500_writes_under_30_percent_faults_reach_every_receiver(
     local_system: Any, api: Api, flaky_sns: FlakySns, record_property: Any
 ) -> None:
+    # Given SNS publish calls failing ~30% of the time, and an admin
     admin = Api(local_system.url, demo_user(local_system.url, "admin"))
+    # And quiet queues, with what their dead-letter queues already hold noted
     local_system.drain_events(120)  # start from quiet queues: the counts below are ours
     dlq_before = queue_depth(local_system, "webhook-deliveries-dlq")
     failures_before = queue_depth(local_system, "publisher-failures")
@@ -164,6 +166,7 @@ def test_500_writes_under_30_percent_faults_reach_every_receiver(
         products = [new_product(api.user.sub if api.user else "owner") for _ in range(WRITES)]
         write_products(products)
         product_ids = {p.id for p in products}
+        # And the events have all been handled
         local_system.drain_events(600)
     finally:
         for webhook_id in webhook_ids:
@@ -196,12 +199,15 @@ def test_500_writes_under_30_percent_faults_reach_every_receiver(
             "duplicates": len(created) - len(ids),
             "failed_attempts": sum(1 for r in receiver.all() if r.status >= 300),
         }
+    # And the figures (sent, delivered, duplicates, dead letters) are recorded
     figures["deliveries_dlq"] = queue_depth(local_system, "webhook-deliveries-dlq") - dlq_before
     figures["publisher_failures"] = (
         queue_depth(local_system, "publisher-failures") - failures_before
     )
     print("\nfault-test figures:", json.dumps(figures))
     record_property("figures", json.dumps(figures))
+    # And faults were really injected
     assert flaky_sns.calls["failed entirely"] + flaky_sns.calls["failed partly"] > 0
+    # And no delivery was dead-lettered and no publish was given up
     assert figures["deliveries_dlq"] == 0
     assert figures["publisher_failures"] == 0

@@ -103,6 +103,7 @@ def test_a_photo_is_uploaded_processed_and_served_without_its_metadata(
     assert answer.status_code == 201, answer.text
     body = answer.json()
     assert set(body) == {"image_id", "upload", "expires_at"}
+    # And until the file arrives, the product lists the image as pending
     pending = anonymous.get(f"/v1/products/{product_id}").json()["images"]
     assert [(i["id"], i["status"]) for i in pending] == [(body["image_id"], "pending")]
     assert upload(body["upload"], data) == 204
@@ -114,6 +115,7 @@ def test_a_photo_is_uploaded_processed_and_served_without_its_metadata(
         (256, 192, 256),
         (1024, 768, 1024),
     ]
+    # And each is a WebP of its size, stripped of every metadata
     for rendition in image["renditions"]:
         fetched = requests.get(rendition["url"], timeout=30)
         assert fetched.status_code == 200
@@ -136,7 +138,9 @@ def test_a_photo_is_uploaded_processed_and_served_without_its_metadata(
 def test_png_and_webp_are_accepted_too(
     api: Api, product_id: str, fmt: str, content_type: str
 ) -> None:
+    # When the owner uploads a small PNG or WebP and it is processed
     image = upload_and_settle(api, product_id, images.photo(300, 200, fmt=fmt), content_type)
+    # Then it is ready, at its own size
     assert (image["status"], image["width"], image["height"]) == ("ready", 300, 200)
 
 
@@ -146,21 +150,27 @@ def test_png_and_webp_are_accepted_too(
 def test_the_form_pins_key_type_size_and_a_short_expiry(
     api: Api, bucket: str, product_id: str
 ) -> None:
+    # When the owner asks for a form for a 5000-byte PNG
     before = datetime.now(UTC)
     body = ask(api, product_id, "image/png", 5000).json()
     fields = body["upload"]["fields"]
     policy = decode_policy(fields)
     conditions = policy["conditions"]
     key = f"uploads/{product_id}/{body['image_id']}"
+    # Then the form and its policy pin the bucket, the exact key and the content type
     assert fields["key"] == key and fields["Content-Type"] == "image/png"
     assert {"bucket": bucket} in conditions
     assert {"key": key} in conditions  # exact: not a starts-with
     assert {"Content-Type": "image/png"} in conditions
+    # And the size, to at most the declared length
     assert ["content-length-range", 1, 5000] in conditions
+    # And it is signed with AWS Signature Version 4
     assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    # And it expires within five minutes, as the answer says
     expires = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert before + timedelta(minutes=4) < expires <= before + timedelta(minutes=5, seconds=2)
     assert abs(datetime.fromisoformat(body["expires_at"]) - expires) < timedelta(seconds=2)
+    # And it passes S3's own check
     # S3 would accept it as issued, for a file of the declared size
     now = datetime.now(UTC)
     assert problems(fields, bucket=bucket, file_size=5000, now=now, secret_key=SECRET_KEY) == []
@@ -169,12 +179,15 @@ def test_the_form_pins_key_type_size_and_a_short_expiry(
 def test_s3_would_refuse_a_tampered_expired_or_oversize_form(
     api: Api, bucket: str, product_id: str
 ) -> None:
+    # Given a form issued for a 5000-byte PNG
     fields = ask(api, product_id, "image/png", 5000).json()["upload"]["fields"]
     now = datetime.now(UTC)
 
     def refused(changed: dict[str, str], size: int = 5000, at: datetime = now) -> list[str]:
         return problems(changed, bucket=bucket, file_size=size, now=at, secret_key=SECRET_KEY)
 
+    # When its key or content type is changed, the file is larger, or it has expired
+    # Then S3 would refuse it, saying why
     other = f"uploads/{product_id}/01JC0000000000000000000000"
     assert refused({**fields, "key": other}) == ["key does not match the policy"]
     assert refused({**fields, "Content-Type": "text/html"}) == [
@@ -182,6 +195,7 @@ def test_s3_would_refuse_a_tampered_expired_or_oversize_form(
     ]
     assert refused(fields, size=5001) == ["file size 5001 outside 1..5000"]
     assert refused(fields, at=now + timedelta(minutes=6)) == ["policy expired"]
+    # When the policy itself is rewritten
     # A policy rewritten to allow 1 GiB no longer matches its signature
     policy = decode_policy(fields)
     policy["conditions"] = [
@@ -189,9 +203,11 @@ def test_s3_would_refuse_a_tampered_expired_or_oversize_form(
         for c in policy["conditions"]
     ]
     forged = base64.b64encode(json.dumps(policy).encode()).decode()
+    # Then its signature no longer matches
     assert refused({**fields, "policy": forged}, size=1 << 29) == [
         "signature does not match the policy"
     ]
+    # And a field the policy does not list is refused
     assert refused({**fields, "acl": "public-read"}) == ["field acl is not allowed by the policy"]
 
 
@@ -215,35 +231,49 @@ def test_s3_would_refuse_a_tampered_expired_or_oversize_form(
 def test_the_api_refuses_what_it_cannot_accept(
     api: Api, product_id: str, body: dict[str, Any], pointer: str
 ) -> None:
+    # When the owner asks for an upload the API cannot accept
     response = api.post(f"/v1/products/{product_id}/images", json=body)
+    # Then it is refused: 422, pointing at the bad field
     assert response.status_code == 422, response.text
     problem = response.json()
     assert problem["type"] == "urn:catalog:problem:validation-error"
     assert pointer in [e.get("pointer") for e in problem["errors"]]
+    # And no image was added
     assert api.get(f"/v1/products/{product_id}").json()["images"] == []
 
 
 def test_only_the_owner_or_an_admin_may_add_images(
     local_system: Any, api: Api, anonymous: Api, product_id: str
 ) -> None:
+    # Given another editor, a viewer and an admin
     other_editor = api.as_user(new_user(local_system.url, "editor", tag="img-editor"))
     viewer = api.as_user(demo_user(local_system.url, "viewer"))
     admin = api.as_user(demo_user(local_system.url, "admin"))
+    # When each, and an anonymous caller, asks to add an image to the editor's product
+    # Then the other editor and the viewer are forbidden, the anonymous caller unauthorized
     assert ask(other_editor, product_id, "image/png", 100).status_code == 403
     assert ask(viewer, product_id, "image/png", 100).status_code == 403
     assert ask(anonymous, product_id, "image/png", 100).status_code == 401
+    # And the admin is given a form
     assert ask(admin, product_id, "image/png", 100).status_code == 201
+    # And a product that does not exist is not found: 404
     assert ask(api, "01JC0000000000000000000000", "image/png", 100).status_code == 404
+    # And only the admin's image was added
     images_listed = api.get(f"/v1/products/{product_id}").json()["images"]
     assert len(images_listed) == 1
 
 
 def test_a_product_has_at_most_ten_images(api: Api, product_id: str) -> None:
+    # Given a product with ten images asked for
     ids = [ask(api, product_id, "image/png", 100).json()["image_id"] for _ in range(10)]
+    # When an eleventh is asked for
     refused = ask(api, product_id, "image/png", 100)
+    # Then it is refused as a conflict: 409
     assert refused.status_code == 409
     assert refused.json()["type"] == "urn:catalog:problem:conflict"
+    # When one of the ten is deleted
     assert api.delete(f"/v1/products/{product_id}/images/{ids[0]}").status_code == 204
+    # Then another can be added
     assert ask(api, product_id, "image/png", 100).status_code == 201
 
 
@@ -273,10 +303,14 @@ def test_bad_files_are_rejected_with_a_reason_and_never_readable(
     reason: str,
     local_system: Any,
 ) -> None:
+    # When the owner uploads a file that breaks the form, and it is processed
     image = upload_and_settle(api, product_id, data, content_type, declared)
+    # Then the image is rejected, saying why
     assert image["status"] == "rejected", image
     assert reason in image["reason"]
+    # And it has no renditions and no size
     assert image["renditions"] == [] and image["width"] is None
+    # And once its event is done, neither the upload nor any rendition is stored
     local_system.drain_events(60)  # the original is deleted right after the status is recorded
     assert keys(s3, bucket, f"uploads/{product_id}/") == []
     assert keys(s3, bucket, f"images/{product_id}/") == []
@@ -293,8 +327,10 @@ def test_a_file_sent_to_an_image_nobody_asked_for_is_deleted_unread(
     deadline = time.monotonic() + 30
     while keys(s3, bucket, stray) and time.monotonic() < deadline:
         time.sleep(0.2)
+    # Then the stray file is gone and no rendition was made
     assert keys(s3, bucket, stray) == []
     assert keys(s3, bucket, f"images/{product_id}/") == []
+    # And the image asked for is still pending
     listed = api.get(f"/v1/products/{product_id}").json()["images"]
     assert [i["status"] for i in listed] == ["pending"]
 
@@ -302,16 +338,20 @@ def test_a_file_sent_to_an_image_nobody_asked_for_is_deleted_unread(
 def test_a_second_upload_with_a_used_form_changes_nothing(
     api: Api, s3: Any, bucket: str, product_id: str
 ) -> None:
+    # Given an image uploaded through its form and processed: ready
     answer = ask(api, product_id, "image/jpeg", 100_000).json()
     assert upload(answer["upload"], images.photo()) == 204
     ready = settled(api, product_id, answer["image_id"])
     assert ready["status"] == "ready"
+    # When the form is used a second time
     # The same form again (within its expiry), with something else
     assert upload(answer["upload"], b"not an image at all") == 204
+    # Then the second file is removed unread
     deadline = time.monotonic() + 30
     while keys(s3, bucket, f"uploads/{product_id}/") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert keys(s3, bucket, f"uploads/{product_id}/") == []
+    # And the image is unchanged
     assert settled(api, product_id, answer["image_id"]) == ready
 
 
@@ -321,25 +361,35 @@ def test_a_second_upload_with_a_used_form_changes_nothing(
 def test_deleting_an_image_removes_its_files(
     api: Api, anonymous: Api, s3: Any, bucket: str, product_id: str
 ) -> None:
+    # Given a ready image
     image = upload_and_settle(api, product_id, images.photo(), "image/jpeg")
     assert image["status"] == "ready"
     path = f"/v1/products/{product_id}/images/{image['id']}"
+    # When an anonymous caller deletes it
+    # Then it is refused: 401
     assert anonymous.delete(path).status_code == 401
+    # When the owner deletes it
     assert api.delete(path).status_code == 204
+    # Then the product lists no image
     assert api.get(f"/v1/products/{product_id}").json()["images"] == []
+    # And its renditions are gone from the bucket and from the CDN
     assert keys(s3, bucket, f"images/{product_id}/") == []
     assert requests.get(image["renditions"][0]["url"], timeout=30).status_code == 404
+    # And deleting it again finds nothing: 404
     assert api.delete(path).status_code == 404
 
 
 def test_deleting_a_product_removes_its_images(
     local_system: Any, api: Api, s3: Any, bucket: str, product_id: str
 ) -> None:
+    # Given a product with two ready images, their four renditions stored
     first = upload_and_settle(api, product_id, images.photo(), "image/jpeg")
     second = upload_and_settle(api, product_id, images.photo(fmt="PNG"), "image/png")
     assert first["status"] == second["status"] == "ready"
     assert len(keys(s3, bucket, f"images/{product_id}/")) == 4
+    # When the product is deleted
     assert api.delete(f"/v1/products/{product_id}").status_code == 204
+    # Then, in time, its renditions are all removed
     # The removal reaches the images function through the table's stream, after every
     # earlier record of the stream (other tests' writes), hence the generous wait.
     try:
@@ -362,6 +412,7 @@ def test_only_renditions_are_served_never_uploads(
     # Then anonymous readers get nothing outside images/: refused while it exists, later gone
     assert requests.get(f"{base}/private-probe.txt", timeout=30).status_code == 403
     assert requests.get(upload_url, timeout=30).status_code in (403, 404)
+    # And once the upload is processed, it is gone while its rendition is served
     image = settled(api, product_id, answer["image_id"])
     assert requests.get(upload_url, timeout=30).status_code == 404
     assert requests.get(image["renditions"][0]["url"], timeout=30).status_code == 200

@@ -26,8 +26,10 @@ def free_port() -> int:
 
 
 def test_the_webhook_and_email_examples_run(local_system: Any) -> None:
+    # Given the README's webhook and email blocks, pointed at the local system and a free port
     webhook, emails = section_blocks()
     port = str(free_port())
+    # And the demo editor's token for the email block
     editor = login(local_system.url, DEMO_USERS["editor"], demo_password())
     script = "\n".join(
         [
@@ -38,6 +40,7 @@ def test_the_webhook_and_email_examples_run(local_system: Any) -> None:
             emails,
         ]
     )
+    # When they run in bash, stopping at the first failure
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         capture_output=True,
@@ -46,7 +49,9 @@ def test_the_webhook_and_email_examples_run(local_system: Any) -> None:
         check=False,
         cwd=ROOT,
     )
+    # Then they all succeed
     assert result.returncode == 0, result.stderr
+    # And the output shows the secret, the verified ping, its delivery and the subscriptions
     out = result.stdout
     for expected in (
         '"secret":"whsec_',

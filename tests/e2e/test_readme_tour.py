@@ -19,9 +19,11 @@ def tour_script() -> str:
 
 
 def test_the_readme_tour_runs_and_shows_each_outcome(local_system: Any) -> None:
+    # Given the README's API tour, pointed at the local system instead of port 3000
     script = tour_script()
     assert "API=http://127.0.0.1:3000" in script
     script = script.replace("API=http://127.0.0.1:3000", f"API={local_system.url}")
+    # When it runs in bash, stopping at the first failure
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         capture_output=True,
@@ -29,7 +31,9 @@ def test_the_readme_tour_runs_and_shows_each_outcome(local_system: Any) -> None:
         timeout=120,
         check=False,
     )
+    # Then every step succeeds
     assert result.returncode == 0, result.stderr
+    # And the output shows each outcome the tour promises
     out = result.stdout
     for expected in (
         '"status":"ok"',

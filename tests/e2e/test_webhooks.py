@@ -68,6 +68,7 @@ def test_a_write_reaches_the_webhook_signed_with_its_secret(
     created = api.post("/v1/products", json=product_payload(category="kitchen"))
     assert created.status_code == 201
     product = created.json()
+    # And its events have been handled
     local_system.drain_events(60)
     # Then the receiver got product.created and product.published, in the envelope
     events = events_for(receiver, product["id"])
@@ -89,6 +90,7 @@ def test_a_write_reaches_the_webhook_signed_with_its_secret(
 def test_updates_price_drops_and_deletes_become_their_event_types(
     local_system: Any, api: Api, register: Any
 ) -> None:
+    # Given a registered webhook and a draft product
     receiver, _ = register()
     product = api.post("/v1/products", json=product_payload(status="draft")).json()
     etag = {"If-Match": f'"{product["version"]}"'}
@@ -98,6 +100,7 @@ def test_updates_price_drops_and_deletes_become_their_event_types(
     )
     assert changed.status_code == 200, changed.text
     assert api.delete(f"/v1/products/{product['id']}").status_code == 204
+    # And the events have been handled
     local_system.drain_events(60)
     events = events_for(receiver, product["id"])
     # Then each change gave its events, with the state before it
@@ -120,18 +123,27 @@ def test_updates_price_drops_and_deletes_become_their_event_types(
 def test_a_webhook_gets_only_the_event_types_it_asked_for(
     local_system: Any, api: Api, register: Any
 ) -> None:
+    # Given a webhook registered for product.deleted only
     receiver, _ = register(events=["product.deleted"])
+    # When a product is created and then deleted
     product = api.post("/v1/products", json=product_payload()).json()
     api.delete(f"/v1/products/{product['id']}")
+    # And the events have been handled
     local_system.drain_events(60)
+    # Then the webhook got product.deleted only
     assert [e["type"] for e in events_for(receiver, product["id"])] == ["product.deleted"]
 
 
 def test_the_secret_is_shown_once(admin: Api, register: Any) -> None:
+    # When an admin registers a webhook
     _, webhook = register()
+    # Then the answer shows its secret, a long whsec_ string
     assert webhook["secret"].startswith("whsec_") and len(webhook["secret"]) > 40
+    # When the admin reads the webhook again
     again = admin.get(f"/v1/webhooks/{webhook['id']}").json()
+    # Then the secret is not shown
     assert "secret" not in again
+    # And the listing shows the webhook, without any secret
     listed = admin.get("/v1/webhooks").json()["items"]
     assert all("secret" not in w for w in listed)
     assert webhook["id"] in {w["id"] for w in listed}
@@ -150,7 +162,9 @@ def test_the_secret_is_shown_once(admin: Api, register: Any) -> None:
     ],
 )
 def test_unsafe_urls_are_refused_even_locally(admin: Api, url: str) -> None:
+    # When an admin registers a webhook with an unsafe URL
     response = admin.post("/v1/webhooks", json={"url": url, "events": ["product.created"]})
+    # Then it is refused: 422, pointing at the URL
     assert response.status_code == 422, response.text
     problem = response.json()
     assert problem["type"] == "urn:catalog:problem:validation-error"
@@ -160,12 +174,17 @@ def test_unsafe_urls_are_refused_even_locally(admin: Api, url: str) -> None:
 def test_ping_is_delivered_and_listed_in_deliveries(
     local_system: Any, admin: Api, register: Any
 ) -> None:
+    # Given a registered webhook
     receiver, webhook = register()
+    # When an admin pings it
     queued = admin.post(f"/v1/webhooks/{webhook['id']}/ping")
+    # Then the ping is queued: 202
     assert queued.status_code == 202
+    # And, once delivered, the receiver got exactly that ping
     local_system.drain_events(60)
     pings = [r.event for r in receiver.accepted() if r.event["type"] == "webhook.ping"]
     assert [p["id"] for p in pings] == [queued.json()["event_id"]]
+    # And the deliveries list shows it succeeded: 200
     deliveries = admin.get(f"/v1/webhooks/{webhook['id']}/deliveries").json()["items"]
     assert deliveries[0]["event_id"] == queued.json()["event_id"]
     assert deliveries[0]["ok"] is True and deliveries[0]["status_code"] == 200
@@ -178,9 +197,11 @@ def test_a_receiver_failing_its_first_attempts_gets_the_event_after_retries(
     receiver, webhook = register(
         decide=lambda event, attempt: 503 if attempt <= 2 else 200, events=["product.deleted"]
     )
+    # When a product is created and then deleted
     product = api.post("/v1/products", json=product_payload()).json()
     started = time.monotonic()
     api.delete(f"/v1/products/{product['id']}")
+    # And the deliveries have run their course
     local_system.drain_events(90)
     # Then it got the event on the third attempt, after growing delays
     tries = [r for r in receiver.all() if r.event["subject"] == f"products/{product['id']}"]
@@ -213,13 +234,18 @@ def dlq_bodies(local_system: Any) -> list[str]:
 def test_a_receiver_that_always_fails_sends_the_delivery_to_the_dlq(
     local_system: Any, api: Api, register: Any
 ) -> None:
+    # Given a receiver answering 500 to every attempt, registered for product.deleted
     receiver, webhook = register(decide=lambda event, attempt: 500, events=["product.deleted"])
+    # When a product is created and then deleted
     product = api.post("/v1/products", json=product_payload()).json()
     api.delete(f"/v1/products/{product['id']}")
+    # And the deliveries have run their course
     local_system.drain_events(120)
+    # Then every attempt the queue allows was made
     tries = [r for r in receiver.all() if r.event["subject"] == f"products/{product['id']}"]
     # max_receives of the webhook-deliveries queue: every attempt made, then the DLQ
     assert len(tries) == 8
+    # And the delivery ended in the dead-letter queue
     dead = [
         json.loads(body)
         for body in dlq_bodies(local_system)
@@ -242,6 +268,7 @@ def test_a_poison_delivery_message_does_not_block_its_batch(
             {"Id": "good", "MessageBody": json.dumps({"webhook_id": webhook["id"], "event": good})},
         ],
     )
+    # When the deliveries have been handled
     local_system.drain_events(120)
     # Then the good one was delivered once, and the poison ended in the DLQ
     assert [r.event["id"] for r in receiver.accepted()] == ["ev-good"]

@@ -62,20 +62,27 @@ def with_images(product: Product) -> Product:
 def test_images_are_stored_and_read_back_exactly(
     service: ProductService, repository: ProductRepository
 ) -> None:
+    # Given a product an editor has just created
     product = service.create(ProductCreate.model_validate(product_payload()), EDITOR)
+    # Then it has no images yet
     assert repository.get(product.id).images == []
+    # When a ready and a rejected image are stored on it
     updated = with_images(product)
     repository.replace(product, updated)
+    # Then the product is read back exactly as stored, images included
     assert repository.get(product.id) == updated
 
 
 def test_changing_a_product_keeps_its_images(
     service: ProductService, repository: ProductRepository
 ) -> None:
+    # Given a product with a ready and a rejected image stored on it
     product = service.create(ProductCreate.model_validate(product_payload()), EDITOR)
     updated = with_images(product)
     repository.replace(product, updated)
+    # When an editor changes its stock
     changed = service.update(product.id, ProductPatch(stock=7), EDITOR)
+    # Then the changed product keeps its images, as returned and as stored
     assert changed.images == updated.images
     assert repository.get(product.id).images == updated.images
 
@@ -83,8 +90,13 @@ def test_changing_a_product_keeps_its_images(
 def test_an_image_write_on_a_stale_version_is_refused(
     service: ProductService, repository: ProductRepository
 ) -> None:
+    # Given a product an editor has just created
     product = service.create(ProductCreate.model_validate(product_payload()), EDITOR)
+    # And a later change that moved it past the version first read
     service.update(product.id, ProductPatch(stock=1), EDITOR)  # someone else got there first
+    # When images are written on the version first read
+    # Then the write is refused as a version conflict
     with pytest.raises(VersionConflict):
         repository.replace(product, with_images(product))
+    # And the product still has no images
     assert repository.get(product.id).images == []

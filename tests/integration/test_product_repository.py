@@ -63,7 +63,9 @@ def new_product(service: ProductService, **overrides: Any) -> Product:
 def test_a_product_and_its_sku_guard_are_written_together(
     service: ProductService, local_system: Any
 ) -> None:
+    # When an editor creates a product
     product = new_product(service)
+    # Then its item and its SKU guard are both stored
     assert keys_for(local_system, product) == {
         f"PRODUCT#{product.id}",
         f"SKU#{product.sku.upper()}",
@@ -73,14 +75,20 @@ def test_a_product_and_its_sku_guard_are_written_together(
 def test_a_refused_duplicate_leaves_no_product_item(
     service: ProductService, repository: ProductRepository, local_system: Any
 ) -> None:
+    # Given a product already holding a SKU
     existing = new_product(service)
+    # And a second product with the same SKU in lower case, with tags
     refused = service.new_product(
         ProductCreate.model_validate(product_payload(sku=existing.sku.lower(), tags=["a", "b"])),
         EDITOR,
     )
+    # When the second product is written
+    # Then it is refused as a duplicate SKU
     with pytest.raises(DuplicateSku):
         repository.create(refused)
+    # And nothing of it was stored
     assert stored_items(local_system, refused) == []  # no item, no tag or word copy
+    # And the first product keeps its item and its guard
     assert keys_for(local_system, existing) == {  # the guard still names the first product
         f"PRODUCT#{existing.id}",
         f"SKU#{existing.sku.upper()}",
@@ -91,7 +99,9 @@ def test_a_refused_duplicate_leaves_no_product_item(
 def test_concurrent_creates_of_one_sku_let_exactly_one_win(
     service: ProductService, round_number: int
 ) -> None:
+    # Given one product payload
     payload = product_payload()
+    # And four writers that start together, two with its SKU and two with it in lower case
     barrier = threading.Barrier(4)
     outcomes: list[str] = []
 
@@ -103,26 +113,33 @@ def test_concurrent_creates_of_one_sku_let_exactly_one_win(
         except DuplicateSku:
             outcomes.append("duplicate")
 
+    # When all four create the product at once
     skus = [payload["sku"], payload["sku"].lower(), payload["sku"], payload["sku"].lower()]
     threads = [threading.Thread(target=attempt, args=(sku,)) for sku in skus]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    # Then exactly one is created and the other three are refused as duplicates
     assert sorted(outcomes) == ["created", "duplicate", "duplicate", "duplicate"]
 
 
 def test_a_stale_write_is_a_version_conflict_and_changes_nothing(
     service: ProductService, repository: ProductRepository
 ) -> None:
+    # Given a product that a first write moved on to version 2
     product = new_product(service)
     fresh = product.model_copy(update={"stock": 50, "version": 2})
     repository.replace(product, fresh)
+    # When a second write, based on the same old version, changes stock and SKU
+    # Then it is refused as a version conflict
     stale = product.model_copy(update={"stock": 99, "sku": product.sku + "-X", "version": 2})
     with pytest.raises(VersionConflict):
         repository.replace(product, stale)
+    # And the stored product still has the first write's stock, its SKU and version 2
     stored = repository.get(product.id)
     assert (stored.stock, stored.sku, stored.version) == (50, product.sku, 2)
+    # And another product can still be created with the SKU it wanted
     # the refused SKU change did not claim the new SKU either
     new_product(service, sku=product.sku + "-X")
 
@@ -130,19 +147,27 @@ def test_a_stale_write_is_a_version_conflict_and_changes_nothing(
 def test_a_stale_delete_is_a_version_conflict_and_deletes_nothing(
     service: ProductService, repository: ProductRepository, local_system: Any
 ) -> None:
+    # Given a product that a write moved on to version 2
     product = new_product(service)
     repository.replace(product, product.model_copy(update={"version": 2}))
+    # When a delete based on the old version is attempted
+    # Then it is refused as a version conflict
     with pytest.raises(VersionConflict):
         repository.delete(product)
+    # And the product and its guard are both still stored
     assert len(keys_for(local_system, product)) == 2
 
 
 def test_delete_removes_the_product_and_its_guard(
     service: ProductService, repository: ProductRepository, local_system: Any
 ) -> None:
+    # Given a product
     product = new_product(service)
+    # When an editor deletes it
     service.delete(product.id, EDITOR)
+    # Then neither its item nor its guard is left
     assert keys_for(local_system, product) == set()
+    # And reading it says it is not found
     with pytest.raises(NotFound):
         repository.get(product.id)
 
@@ -150,10 +175,14 @@ def test_delete_removes_the_product_and_its_guard(
 def test_prices_come_back_as_exact_decimals(
     service: ProductService, repository: ProductRepository
 ) -> None:
+    # Given a product priced at 0.10
     product = new_product(service, price="0.10")
+    # When it is read back from the table
     stored = repository.get(product.id)
+    # Then its price is the exact decimal 0.10
     assert stored.price == product.price
     assert str(stored.price) == "0.10"
+    # And its creation time is timezone-aware and in the past
     assert stored.created_at.tzinfo is not None
     assert stored.created_at <= datetime.now(UTC)
 
@@ -161,12 +190,14 @@ def test_prices_come_back_as_exact_decimals(
 def test_every_model_and_transaction_sends_through_one_botocore_client(
     local_system: Any,
 ) -> None:
+    # Given every model the functions write to DynamoDB with
     # Each new client parses DynamoDB's service model again (~100 ms, ~12 MiB): one per
     # function, not one per model class.
     from catalog.categories.repository import CategoryItem
     from catalog.core import dynamo
     from catalog.products.repository import ProductCopy, ProductItem, SkuGuard
 
+    # Then all of them send through the one shared botocore client
     clients = {
         id(model._get_connection().connection.client)
         for model in (ProductItem, ProductCopy, SkuGuard, CategoryItem)
