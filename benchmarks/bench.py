@@ -323,35 +323,6 @@ def warm_profile(target: str, seed_product: dict[str, Any], env: dict[str, str])
     )
 
 
-def cap_stream_records(limit: int = 64) -> None:
-    """Keep moto's stream shards short during the run.
-
-    moto deep-copies each table a transaction touches, stream records included, so every
-    create made the next one slower (0.1 s to 0.6 s in 300 creates, and gigabytes of memory).
-    Keeping the last records (with sequence numbers still increasing) makes every target's
-    creates run against the same table. The local system's stream pollers, if they fall
-    behind, read on from the oldest record kept (moto asserted instead, answering 500 to
-    every GetRecords from then on: hundreds of failed polls, with tracebacks, in one run).
-    Nothing the bench measures depends on those events.
-    """
-    from moto.dynamodb.models.table import StreamShard
-
-    original_add, original_get = StreamShard.add, StreamShard.get
-
-    def add(self: Any, old: Any, new: Any) -> None:
-        original_add(self, old, new)
-        excess = len(self.items) - limit
-        if excess > 0:
-            del self.items[:excess]
-            self.starting_sequence_number += excess
-
-    def get(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
-        return original_get(self, max(start, self.starting_sequence_number), quantity)
-
-    StreamShard.add = add  # type: ignore[method-assign]
-    StreamShard.get = get  # type: ignore[method-assign]
-
-
 def read_amplification() -> dict[str, Any]:
     """benchmarks/read_amplification.py in a process of its own: it runs moto in-process
     (`mock_aws`), which must see neither the local system's endpoints, table names and
@@ -548,6 +519,7 @@ def main() -> int:
     if not Path(PYTHON).exists():
         raise SystemExit(f"{PYTHON} is missing: run `make bench`, which builds .venv-bench")
     from catalog.core import settings as catalog_settings
+    from infra.local.moto import cap_stream_records
     from infra.local.system import LocalSystem
 
     cap_stream_records()

@@ -9,7 +9,7 @@ through the product service, pynamodb and botocore as in Lambda.
 
 What moto answers does not depend on how fast it is, so these shortcuts keep the run
 within minutes (moto alone took 42 minutes at 50,000 products), none touching what is
-measured (benchmarks/faster_moto.py, checked by tests/integration/test_bench_moto_index.py):
+measured (infra/local/moto/queries.py, checked by tests/integration/test_bench_moto_index.py):
 
 - the catalog's items are stored straight into moto's table, as the same `Item` objects
   moto's PutItem would store, without going through its HTTP parser or re-validating each
@@ -64,14 +64,14 @@ def measure(sizes: tuple[int, ...] = SIZES) -> list[dict[str, Any]]:
     from moto import mock_aws
     from moto.dynamodb.models import dynamodb_backends
 
-    from benchmarks.faster_moto import faster_moto, put_items
     from infra import topology
+    from infra.local.moto import faster_queries, put_items
     from infra.local.provision import table_definition
     from tests.scale import DESIGNED, build_catalog, counting_reads, page_through
 
     rows: list[dict[str, Any]] = []
     for size in sizes:
-        with mock_aws(), faster_moto():
+        with mock_aws(), faster_queries():
             name = f"bench-products-{size}"
             os.environ["TABLE_PRODUCTS"] = name
             from catalog.core import dynamo, settings

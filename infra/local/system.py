@@ -14,9 +14,9 @@ from moto.server import ThreadedMotoServer
 
 from catalog.core import settings as catalog_settings
 from infra import topology
-from infra.local.fidelity import make_dynamodb_writes_atomic, make_moto_server_cheap
 from infra.local.functions import LocalFunction
 from infra.local.gateway import LocalGateway
+from infra.local.moto import apply_correctness, apply_server_speedups
 from infra.local.provision import (
     physical_name,
     provision,
@@ -68,8 +68,8 @@ class LocalSystem:
 
     def start(self) -> LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
-        make_dynamodb_writes_atomic()
-        make_moto_server_cheap()
+        apply_correctness()
+        apply_server_speedups()
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._moto.start()
         # Every AWS client in this process (functions included) talks to moto server: the

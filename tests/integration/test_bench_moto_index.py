@@ -1,4 +1,4 @@
-"""The read-amplification bench's moto shortcuts (benchmarks/faster_moto.py) change nothing
+"""The read-amplification bench's moto shortcuts (infra/local/moto/queries.py) change nothing
 that moto answers: a catalog stored with `put_items` is stored as moto's PutItem stores it,
 and every listing of the bench (and the filtered ones) gets, Query by Query, the same items,
 counts, `ScannedCount` and `LastEvaluatedKey` with the shortcuts as without them.
@@ -194,8 +194,8 @@ def _compare() -> dict[str, Any]:
     from moto import mock_aws
     from moto.dynamodb.models import dynamodb_backends
 
-    from benchmarks.faster_moto import faster_moto, put_items
     from infra import topology
+    from infra.local.moto import faster_queries, put_items
     from infra.local.provision import table_definition
     from tests.scale import build_catalog
 
@@ -220,7 +220,7 @@ def _compare() -> dict[str, Any]:
 
         client.delete_table(TableName=TABLE)
         client.create_table(**definition)
-        with faster_moto():
+        with faster_queries():
             put_items(backend.get_table(TABLE), items)
             stored = _stored(backend.get_table(TABLE))
             report["fast"] = {"stored": stored, **_measure(catalog, client)}

@@ -1,10 +1,10 @@
-"""Bench-only shortcuts in moto's in-process DynamoDB that leave every answer as moto gives it.
+"""Bench-only shortcuts in moto's in-process Query that leave every answer as moto gives it.
 
 moto keeps a table as a dict of partitions (`Table.items`) and answers every Query by
 sorting all of the table's items and filtering them in Python; with 350,000 items that costs
-seconds per Query. `faster_moto()` keeps moto's own `Table.query` for everything it decides
-(items, order, `ScannedCount`, `LastEvaluatedKey`, limits, filters, projections) and only
-shortens the list that Query starts from: instead of `all_items()` (every item, in key
+seconds per Query. `faster_queries()` keeps moto's own `Table.query` for everything it
+decides (items, order, `ScannedCount`, `LastEvaluatedKey`, limits, filters, projections) and
+only shortens the list that Query starts from: instead of `all_items()` (every item, in key
 order) it gets the items of the queried partition, in an order that moto's own sort then
 leaves as it is. moto's own filter keeps exactly the items of that partition, so the items
 it goes on with are the same, in the same order. Besides:
@@ -16,10 +16,11 @@ it goes on with are the same, in the same order. Besides:
 - `put_items` stores items as moto's PutItem does without a condition (the same `Item`
   objects in the same places), without re-validating them one by one.
 
-The partitions are cached until the next write through moto (any PutItem, DeleteItem,
-UpdateItem, transaction, PartiQL statement or table change empties the cache), so a
-listing's pages reuse them. tests/integration/test_bench_moto_index.py checks that the
-listings get the same responses, page by page, with and without these shortcuts.
+The partitions are cached until the next write through moto: every method of
+`writes.WRITES` empties the cache, so a listing's pages reuse them.
+tests/integration/test_bench_moto_index.py checks that the listings get the same responses,
+page by page, with and without these shortcuts. Speed only, and for the bench: never
+applied to the local system's moto server.
 """
 
 from __future__ import annotations
@@ -27,29 +28,16 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-# Backend calls that can change items or indexes: each one empties the partition cache.
-_WRITES = (
-    "put_item",
-    "update_item",
-    "delete_item",
-    "transact_write_items",
-    "batch_write_item",
-    "execute_statement",
-    "execute_transaction",
-    "batch_execute_statement",
-    "create_table",
-    "delete_table",
-    "update_table",
-    "update_table_global_indexes",
-    "restore_table_from_backup",
-    "restore_table_to_point_in_time",
-    "import_table",
-)
+from infra.local.moto._patching import load, mark, require
+from infra.local.moto.writes import write_methods
+
+EMPTIES_CACHE = "empties the query cache"
 
 
 @dataclass
@@ -187,22 +175,34 @@ def _candidates(table: Any, query: dict[str, Any]) -> list[Any] | None:
     return sorted(hash_set.values(), key=_all_items_key)
 
 
-@contextmanager
-def faster_moto() -> Iterator[None]:
-    """moto with the shortcuts above, for the duration of the block."""
-    from moto.dynamodb.models import DynamoDBBackend, dynamo_type
-    from moto.dynamodb.models.table import Table
+_active = threading.Lock()  # held while the shortcuts are in place
 
-    cls: Any = dynamo_type.DynamoType
+
+@contextmanager
+def faster_queries() -> Iterator[None]:
+    """moto with the shortcuts above, for the duration of the block (one block at a time:
+    a second one would take the first one's patches for moto's own methods)."""
+    if not _active.acquire(blocking=False):
+        raise RuntimeError("faster_queries() is already active in this process")
+    try:
+        with _patched():
+            yield
+    finally:
+        _active.release()
+
+
+@contextmanager
+def _patched() -> Iterator[None]:
+    # everything patched or called below, checked before anything is patched
+    cls, size_dict, _ = load(
+        "moto.dynamodb.models.dynamo_type", "DynamoType", "LimitedSizeDict", "Item"
+    )
+    table_cls, _ = load("moto.dynamodb.models.table", "Table", "GlobalSecondaryIndex")
+    require(table_cls, "query", "all_items", "all_indexes", "sorted_items", "put_item")
     comparisons = {name: getattr(cls, name) for name in ("__eq__", "__ne__", "__lt__", "__gt__")}
-    size_check = dynamo_type.LimitedSizeDict.__setitem__
-    writes: dict[tuple[Any, str], Any] = {
-        (owner, name): getattr(owner, name)
-        for owner, names in ((DynamoDBBackend, _WRITES), (Table, ("put_item", "delete_item")))
-        for name in names
-        if hasattr(owner, name)
-    }
-    query = Table.query
+    size_check = size_dict.__setitem__
+    writes = {(owner, name): getattr(owner, name) for owner, name in write_methods()}
+    query = table_cls.query
     signature = inspect.signature(query)
 
     def fast(name: str, compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
@@ -223,7 +223,7 @@ def faster_moto() -> Iterator[None]:
             finally:
                 _cache.changed()
 
-        return write
+        return mark(write, EMPTIES_CACHE)
 
     @functools.wraps(query)
     def partition_query(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -240,19 +240,19 @@ def faster_moto() -> Iterator[None]:
     cls.__ne__ = fast("__ne__", operator.ne)
     cls.__lt__ = fast("__lt__", operator.lt)
     cls.__gt__ = fast("__gt__", operator.gt)
-    dynamo_type.LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[method-assign]
+    size_dict.__setitem__ = dict.__setitem__
     for (owner, name), method in writes.items():
         setattr(owner, name, emptying_cache(method))
-    Table.query = partition_query  # type: ignore[method-assign]
+    table_cls.query = partition_query
     _cache.changed()
     try:
         yield
     finally:
         _cache.changed()
-        Table.query = query  # type: ignore[method-assign]
+        table_cls.query = query
         for (owner, name), method in writes.items():
             setattr(owner, name, method)
-        dynamo_type.LimitedSizeDict.__setitem__ = size_check  # type: ignore[method-assign]
+        size_dict.__setitem__ = size_check
         for name, method in comparisons.items():
             setattr(cls, name, method)
 
@@ -266,8 +266,7 @@ def put_items(table: Any, items: Iterable[dict[str, Any]]) -> None:
     items. An item without its keys, or with keys of another type, and a table with a stream
     go through moto's own `put_item`.
     """
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item
-
+    DynamoType, Item = load("moto.dynamodb.models.dynamo_type", "DynamoType", "Item")
     hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
     key_types = {hash_attr: [table.hash_key_type], range_attr: [table.range_key_type]}
     try:
