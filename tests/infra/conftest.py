@@ -164,8 +164,8 @@ def unacknowledged(
 ) -> Iterator[tuple[Any, list[Acknowledged]]]:
     """The dev app built with every cdk-nag acknowledgment recorded instead of applied."""
     _ensure_layer_built()
-    import infra.stack
     from infra.app import build
+    from infra.stack import base
 
     recorded: list[Acknowledged] = []
 
@@ -173,6 +173,7 @@ def unacknowledged(
         recorded.append(Acknowledged(scope.node.path, rule, reason))
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(infra.stack, "acknowledge", record)
+        # Every construct acknowledges through `base.acknowledge`, this one attribute.
+        patch.setattr(base, "acknowledge", record)
         app, _ = build(stage="dev", outdir=str(tmp_path_factory.mktemp("cdk-unacknowledged")))
     yield app, recorded

@@ -45,7 +45,7 @@ def assert_event_sources_match_the_local_pump(dev: Any) -> None:
             dev.stack.resolve(c.node.default_child.logical_id): n for n, c in constructs.items()
         }
 
-    tables, queues = logical_ids(dev.stack.tables), logical_ids(dev.stack.queues)
+    tables, queues = logical_ids(dev.stack.data.tables), logical_ids(dev.stack.events.queues)
     deployed = set()
     for mapping in dev.of_type("AWS::Lambda::EventSourceMapping").values():
         props = mapping["Properties"]
