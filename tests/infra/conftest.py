@@ -70,6 +70,28 @@ class Synth:
     def function(self, name: str) -> Resource:
         return self.resources[self.function_ids()[name]]
 
+    def logical_names(self, constructs: dict[str, Any]) -> dict[str, str]:
+        """Logical id -> topology name, for constructs a concern exposes by topology name."""
+        return {
+            self.stack.resolve(c.node.default_child.logical_id): n for n, c in constructs.items()
+        }
+
+    def properties_by_name(self, constructs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Topology name -> template properties, for constructs exposed by topology name."""
+        ids = self.logical_names(constructs)
+        return {name: self.resources[logical_id]["Properties"] for logical_id, name in ids.items()}
+
+    def queue_names(self) -> dict[str, str]:
+        """Logical id -> topology name of every queue, dead-letter queues (`<name>-dlq`) too."""
+        from infra import topology
+
+        events = self.stack.events
+        dead_letters = {
+            topology.QUEUES[name].dlq_name: queue
+            for name, queue in events.dead_letter_queues.items()
+        }
+        return self.logical_names({**events.queues, **dead_letters})
+
     def resource_path(self, resource_id: Any) -> str:
         """The full path of an API resource, from a method's ResourceId or a ParentId."""
         if "Fn::GetAtt" in resource_id:  # the RestApi's RootResourceId

@@ -26,6 +26,7 @@ from infra.local.provision import (
     provision_media_delivery,
     provision_user_pool,
 )
+from infra.local.pump import EventPump, QueueWorker, StreamWorker
 from infra.stages import stage as stage_config
 
 STAGE = "local"
@@ -201,6 +202,19 @@ class LocalResources:
         )["CORSRules"]
         return rules
 
+    def user_pool_settings(self) -> dict[str, Any]:
+        cognito = self.client("cognito-idp")
+        pool_id = self.user_pool.pool_id
+        pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+        groups = cognito.list_groups(UserPoolId=pool_id)["Groups"]
+        return user_pool_description(pool, {g["GroupName"]: g["Precedence"] for g in groups})
+
+    def app_client_settings(self) -> dict[str, Any]:
+        client = self.client("cognito-idp").describe_user_pool_client(
+            UserPoolId=self.user_pool.pool_id, ClientId=self.user_pool.client_id
+        )["UserPoolClient"]
+        return app_client_description(client, generates_secret="ClientSecret" in client)
+
     def environment_names(self) -> dict[str, set[str]]:
         """Each function's environment variable names, as infra/local/system.py sets them."""
         config = stage_config(STAGE)
@@ -222,6 +236,27 @@ class LocalResources:
             )
             for name, spec in topology.FUNCTIONS.items()
         }
+
+
+def pump_settings(pump: EventPump) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(kind, source, consumer) -> the settings each local event pump worker plays."""
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for worker in pump.workers:
+        if isinstance(worker, QueueWorker):
+            queue = worker.source
+            found[("queue", queue.queue, queue.consumer)] = {
+                "batch_size": queue.batch_size,
+                "batching_window_s": queue.max_batching_window_s,
+            }
+        elif isinstance(worker, StreamWorker):
+            stream = worker.source
+            found[("stream", stream.table, stream.consumer)] = {
+                "batch_size": stream.batch_size,
+                "bisect_on_error": stream.bisect_on_error,
+                "max_retries": stream.max_retries,
+                "on_failure": stream.on_failure,
+            }
+    return found
 
 
 def canonical_json(value: Any) -> str:
@@ -246,5 +281,42 @@ def key_description(table: dict[str, Any]) -> dict[str, Any]:
                 "projection": index["Projection"]["ProjectionType"],
             }
             for index in table.get("GlobalSecondaryIndexes", [])
+        },
+    }
+
+
+def user_pool_description(pool: dict[str, Any], precedences: dict[str, int]) -> dict[str, Any]:
+    """What sign-in rests on, from a CreateUserPool/DescribeUserPool-shaped pool (the
+    template's AWS::Cognito::UserPool properties have the same shape)."""
+    return {
+        "username_attributes": pool.get("UsernameAttributes"),
+        "auto_verified_attributes": pool.get("AutoVerifiedAttributes"),
+        "password_policy": pool["Policies"]["PasswordPolicy"],
+        "account_recovery": pool.get("AccountRecoverySetting"),
+        "group_precedences": precedences,
+    }
+
+
+# Cognito's units for a token validity given without TokenValidityUnits.
+_DEFAULT_UNITS = {"AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"}
+_MINUTES = {"minutes": 1, "hours": 60, "days": 24 * 60}
+
+
+def app_client_description(client: dict[str, Any], *, generates_secret: bool) -> dict[str, Any]:
+    """How the API's app client signs users in, from a DescribeUserPoolClient-shaped client
+    (the template's AWS::Cognito::UserPoolClient properties have the same shape)."""
+    units = {**_DEFAULT_UNITS, **client.get("TokenValidityUnits", {})}
+    return {
+        "auth_flows": sorted(client["ExplicitAuthFlows"]),
+        "generates_secret": generates_secret,
+        "prevent_user_existence_errors": client.get("PreventUserExistenceErrors"),
+        "token_revocation": client.get("EnableTokenRevocation"),
+        "read_attributes": sorted(client.get("ReadAttributes", [])),
+        "write_attributes": sorted(client.get("WriteAttributes", [])),
+        "validity_minutes": {
+            token: client.get(f"{token}Validity") * _MINUTES[units[token]]
+            if client.get(f"{token}Validity") is not None
+            else None
+            for token in _DEFAULT_UNITS
         },
     }

@@ -19,9 +19,12 @@ from infra.stages import stage as stage_config
 from tests.infra.local_resources import (
     REGION,
     LocalResources,
+    app_client_description,
     canonical_json,
     key_description,
     moto_server,
+    pump_settings,
+    user_pool_description,
 )
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -96,28 +99,10 @@ def local() -> Iterator[LocalResources]:
         yield LocalResources.provision(url)
 
 
-def logical_names(synth: Any, constructs: dict[str, Any]) -> dict[str, str]:
-    """Logical id -> topology name, for constructs exposed by the stack's concerns."""
-    return {synth.stack.resolve(c.node.default_child.logical_id): n for n, c in constructs.items()}
-
-
-def queue_names(synth: Any) -> dict[str, str]:
-    """Logical id -> topology name of every queue, dead-letter queues (`<name>-dlq`) too."""
-    events = synth.stack.events
-    dead_letters = {topology.QUEUES[n].dlq_name: q for n, q in events.dead_letter_queues.items()}
-    return logical_names(synth, {**events.queues, **dead_letters})
-
-
-def properties_by_name(synth: Any, constructs: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        n: synth.resources[i]["Properties"] for i, n in logical_names(synth, constructs).items()
-    }
-
-
 def test_tables_have_the_same_keys_indexes_stream_and_ttl(dev: Any, local: LocalResources) -> None:
     # Given each deployed table, described as DescribeTable and DescribeTimeToLive read them
     deployed = {}
-    for name, props in properties_by_name(dev, dev.stack.data.tables).items():
+    for name, props in dev.properties_by_name(dev.stack.data.tables).items():
         ttl = props.get("TimeToLiveSpecification", {})
         deployed[name] = {
             **key_description(props),
@@ -133,7 +118,7 @@ def test_queues_redrive_to_their_own_dlq_after_the_same_receives(
     dev: Any, local: LocalResources
 ) -> None:
     # Given each deployed queue (and dead-letter queue) with its redrive policy and retention
-    names = queue_names(dev)
+    names = dev.queue_names()
     deployed = {}
     for logical_id, name in names.items():
         props = dev.resources[logical_id]["Properties"]
@@ -158,7 +143,7 @@ def test_visibility_timeouts_follow_each_stages_own_setting(
     # Given the rule in infra/stages.py: a stage may shorten every queue's visibility timeout
     # (the local stage does, so that retries and redrive take seconds). So each side is
     # compared with its own stage's setting applied to the topology, not with the other.
-    props = properties_by_name(dev, dev.stack.events.queues)
+    props = dev.properties_by_name(dev.stack.events.queues)
     deployed = {name: props[name]["VisibilityTimeout"] for name in topology.QUEUES}
     attributes = local.queue_attributes()
     provisioned = {name: int(attributes[name]["VisibilityTimeout"]) for name in topology.QUEUES}
@@ -172,7 +157,7 @@ def test_visibility_timeouts_follow_each_stages_own_setting(
 
 def test_topics_and_subscriptions_are_the_same(dev: Any, local: LocalResources) -> None:
     # Given each deployed subscription as (topic, queue, raw delivery, filter policy)
-    topics, queues = logical_names(dev, dev.stack.events.topics), queue_names(dev)
+    topics, queues = dev.logical_names(dev.stack.events.topics), dev.queue_names()
     deployed = {
         (
             topics[props["TopicArn"]["Ref"]],
@@ -190,7 +175,7 @@ def test_topics_and_subscriptions_are_the_same(dev: Any, local: LocalResources) 
 
 def test_buckets_notify_the_same_queues(dev: Any, local: LocalResources) -> None:
     # Given each deployed bucket's notifications as (event, key prefix, queue)
-    queues = queue_names(dev)
+    queues = dev.queue_names()
     deployed = {
         name: {
             (configuration["Event"], rule["Value"], queues[configuration["Queue"]["Fn::GetAtt"][0]])
@@ -200,7 +185,7 @@ def test_buckets_notify_the_same_queues(dev: Any, local: LocalResources) -> None
             for rule in configuration["Filter"]["S3Key"]["Rules"]
             if rule["Name"] == "prefix"
         }
-        for name, props in properties_by_name(dev, dev.stack.events.buckets).items()
+        for name, props in dev.properties_by_name(dev.stack.events.buckets).items()
     }
     # Then the local buckets notify the same queues of the same events
     assert deployed == local.bucket_notifications()
@@ -218,7 +203,7 @@ def test_buckets_expire_the_same_prefixes(dev: Any, local: LocalResources) -> No
             )
             for rule in props.get("LifecycleConfiguration", {}).get("Rules", [])
         }
-        for name, props in properties_by_name(dev, dev.stack.events.buckets).items()
+        for name, props in dev.properties_by_name(dev.stack.events.buckets).items()
     }
     # Then the local buckets expire the same prefixes after the same days
     assert deployed == local.bucket_lifecycles()
@@ -227,7 +212,7 @@ def test_buckets_expire_the_same_prefixes(dev: Any, local: LocalResources) -> No
 def test_the_media_bucket_takes_the_same_browser_uploads(dev: Any, local: LocalResources) -> None:
     # Given the media bucket's CORS rules, deployed and local (origins are a stage setting)
     bucket = topology.MEDIA_BUCKET
-    (deployed,) = properties_by_name(dev, dev.stack.events.buckets)[bucket]["CorsConfiguration"][
+    (deployed,) = dev.properties_by_name(dev.stack.events.buckets)[bucket]["CorsConfiguration"][
         "CorsRules"
     ]
     (provisioned,) = local.bucket_cors(bucket)
@@ -249,7 +234,7 @@ def mapping_settings(synth: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
     the record expires (-1), no on-failure destination.
     """
     consumers = {logical: name for name, logical in synth.function_ids().items()}
-    tables, queues = logical_names(synth, synth.stack.data.tables), queue_names(synth)
+    tables, queues = synth.logical_names(synth.stack.data.tables), synth.queue_names()
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for mapping in synth.of_type("AWS::Lambda::EventSourceMapping").values():
         props = mapping["Properties"]
@@ -268,27 +253,6 @@ def mapping_settings(synth: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
             "max_retries": props.get("MaximumRetryAttempts", -1),
             "on_failure": queues[destination["Fn::GetAtt"][0]] if destination else None,
         }
-    return found
-
-
-def pump_settings(pump: EventPump) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """(kind, source, consumer) -> the settings each local event pump worker plays."""
-    found: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for worker in pump.workers:
-        if isinstance(worker, QueueWorker):
-            queue = worker.source
-            found[("queue", queue.queue, queue.consumer)] = {
-                "batch_size": queue.batch_size,
-                "batching_window_s": queue.max_batching_window_s,
-            }
-        elif isinstance(worker, StreamWorker):
-            stream = worker.source
-            found[("stream", stream.table, stream.consumer)] = {
-                "batch_size": stream.batch_size,
-                "bisect_on_error": stream.bisect_on_error,
-                "max_retries": stream.max_retries,
-                "on_failure": stream.on_failure,
-            }
     return found
 
 
@@ -324,3 +288,24 @@ def test_every_function_gets_the_same_environment_variable_names(
     }
     # Then the local runner gives each function exactly the same names
     assert deployed == local.environment_names()
+
+
+def test_the_user_pool_signs_users_in_by_the_same_rules(dev: Any, local: LocalResources) -> None:
+    # Given the deployed pool's sign-in settings and its groups' precedences
+    (pool,) = dev.of_type("AWS::Cognito::UserPool").values()
+    groups = dev.of_type("AWS::Cognito::UserPoolGroup").values()
+    deployed = user_pool_description(
+        pool["Properties"],
+        {g["Properties"]["GroupName"]: g["Properties"]["Precedence"] for g in groups},
+    )
+    # Then the local pool has the same settings, and ranks the roles the same
+    assert deployed == local.user_pool_settings()
+
+
+def test_the_app_client_is_the_same(dev: Any, local: LocalResources) -> None:
+    # Given the deployed app client: flows, secret, errors, attributes, token lifetimes
+    (client,) = dev.of_type("AWS::Cognito::UserPoolClient").values()
+    props = client["Properties"]
+    deployed = app_client_description(props, generates_secret=props["GenerateSecret"])
+    # Then the local runner's API client is the same
+    assert deployed == local.app_client_settings()
