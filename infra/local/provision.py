@@ -58,6 +58,7 @@ def provision_user_pool(
     cognito = boto3.session.Session(region_name=region).client(
         "cognito-idp", endpoint_url=endpoint_url
     )
+    groups = topology.USER_POOL.groups
     pool = cognito.create_user_pool(
         PoolName=physical_name(topology.USER_POOL.name, stage),
         UsernameAttributes=["email"],
@@ -69,11 +70,16 @@ def provision_user_pool(
                 "RequireLowercase": True,
                 "RequireNumbers": True,
                 "RequireSymbols": True,
+                "TemporaryPasswordValidityDays": 3,
             }
         },
+        # Recovery codes go to the verified email only (never a phone), as in the stack.
+        AccountRecoverySetting={"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
     )["UserPool"]
-    for precedence, group in enumerate(reversed(topology.USER_POOL.groups)):
-        cognito.create_group(UserPoolId=pool["Id"], GroupName=group, Precedence=precedence)
+    # The stack's ranks: groups are weakest-first, and the strongest role gets 1 (a lower
+    # precedence wins when a user is in several).
+    for rank, group in enumerate(groups):
+        cognito.create_group(UserPoolId=pool["Id"], GroupName=group, Precedence=len(groups) - rank)
     clients = [
         cognito.create_user_pool_client(
             UserPoolId=pool["Id"],
@@ -85,6 +91,19 @@ def provision_user_pool(
                 "ALLOW_REFRESH_TOKEN_AUTH",
             ],
             PreventUserExistenceErrors="ENABLED",
+            EnableTokenRevocation=True,
+            AccessTokenValidity=60,
+            IdTokenValidity=60,
+            RefreshTokenValidity=30 * 24 * 60,
+            TokenValidityUnits={
+                "AccessToken": "minutes",
+                "IdToken": "minutes",
+                "RefreshToken": "minutes",
+            },
+            # Sign-up writes email and name; nothing else is the client's to read or change
+            # (so id tokens carry these claims, as Cognito's do).
+            ReadAttributes=["email", "email_verified", "name"],
+            WriteAttributes=["email", "name"],
         )["UserPoolClient"]["ClientId"]
         for name in ("api", "other-app")
     ]

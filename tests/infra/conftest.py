@@ -70,6 +70,28 @@ class Synth:
     def function(self, name: str) -> Resource:
         return self.resources[self.function_ids()[name]]
 
+    def logical_names(self, constructs: dict[str, Any]) -> dict[str, str]:
+        """Logical id -> topology name, for constructs a concern exposes by topology name."""
+        return {
+            self.stack.resolve(c.node.default_child.logical_id): n for n, c in constructs.items()
+        }
+
+    def properties_by_name(self, constructs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Topology name -> template properties, for constructs exposed by topology name."""
+        ids = self.logical_names(constructs)
+        return {name: self.resources[logical_id]["Properties"] for logical_id, name in ids.items()}
+
+    def queue_names(self) -> dict[str, str]:
+        """Logical id -> topology name of every queue, dead-letter queues (`<name>-dlq`) too."""
+        from infra import topology
+
+        events = self.stack.events
+        dead_letters = {
+            topology.QUEUES[name].dlq_name: queue
+            for name, queue in events.dead_letter_queues.items()
+        }
+        return self.logical_names({**events.queues, **dead_letters})
+
     def resource_path(self, resource_id: Any) -> str:
         """The full path of an API resource, from a method's ResourceId or a ParentId."""
         if "Fn::GetAtt" in resource_id:  # the RestApi's RootResourceId
@@ -164,8 +186,8 @@ def unacknowledged(
 ) -> Iterator[tuple[Any, list[Acknowledged]]]:
     """The dev app built with every cdk-nag acknowledgment recorded instead of applied."""
     _ensure_layer_built()
-    import infra.stack
     from infra.app import build
+    from infra.stack import base
 
     recorded: list[Acknowledged] = []
 
@@ -173,6 +195,7 @@ def unacknowledged(
         recorded.append(Acknowledged(scope.node.path, rule, reason))
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(infra.stack, "acknowledge", record)
+        # Every construct acknowledges through `base.acknowledge`, this one attribute.
+        patch.setattr(base, "acknowledge", record)
         app, _ = build(stage="dev", outdir=str(tmp_path_factory.mktemp("cdk-unacknowledged")))
     yield app, recorded

@@ -1,0 +1,107 @@
+"""The catalog's CloudFormation stack, built only from `infra.topology` and one `Stage`.
+
+One construct per concern (see docs/stack.md); this module only composes them, in the
+order their needs dictate.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Environment, Tags
+from constructs import Construct
+
+from infra import topology
+from infra.stack.api import Api
+from infra.stack.data import Data
+from infra.stack.events import Events
+from infra.stack.functions import (
+    BUCKET_READ_ACTIONS as BUCKET_READ_ACTIONS,
+    BUCKET_WRITE_ACTIONS as BUCKET_WRITE_ACTIONS,
+    FUNCTION_TAG as FUNCTION_TAG,
+    QUEUE_SEND_ACTIONS as QUEUE_SEND_ACTIONS,
+    TABLE_READ_ACTIONS as TABLE_READ_ACTIONS,
+    TABLE_WRITE_ACTIONS as TABLE_WRITE_ACTIONS,
+    Functions,
+)
+from infra.stack.identity import (
+    COGNITO_ADMIN_ACTIONS as COGNITO_ADMIN_ACTIONS,
+    COGNITO_AUTO_CONFIRM_ACTIONS as COGNITO_AUTO_CONFIRM_ACTIONS,
+    PASSWORD_MIN_LENGTH as PASSWORD_MIN_LENGTH,
+    Identity,
+)
+from infra.stack.logical_ids import ConcernFreeStack
+from infra.stack.media import Media
+from infra.stack.monitoring import Monitoring
+from infra.stages import Stage
+
+
+class CatalogStack(ConcernFreeStack):
+    """Tables, secrets, the user pool, the event plumbing, media, functions, API, alarms."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: Stage,
+        env: Environment | None = None,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id, env=env, description=description)
+        topology.validate()
+        self.stage = stage
+        Tags.of(self).add("project", topology.SERVICE_NAME)
+        Tags.of(self).add("stage", stage.name)
+
+        self.data = Data(self, "Data", stage=stage)
+        self.identity = Identity(self, "Identity", stage=stage)
+        # Before the functions: their environment names the queues, topics and buckets...
+        self.events = Events(self, "Events", stage=stage)
+        # ...and where images are served (IMAGES_BASE_URL); the images layer is media's too.
+        self.media = Media(
+            self, "Media", stage=stage, bucket=self.events.buckets.get(topology.MEDIA_BUCKET)
+        )
+        self.functions = Functions(
+            self,
+            "Functions",
+            stage=stage,
+            data=self.data,
+            identity=self.identity,
+            events=self.events,
+            media=self.media,
+        )
+        self.events.add_event_sources(self.functions.functions, self.data.tables)
+        self.api = Api(
+            self,
+            "Api",
+            stage=stage,
+            functions=self.functions.functions,
+            user_pool=self.identity.user_pool,
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            stage=stage,
+            functions=self.functions.functions,
+            api=self.api.rest_api,
+        )
+        self._build_outputs()
+
+    def _build_outputs(self) -> None:
+        CfnOutput(
+            self,
+            "ApiUrl",
+            value=self.api.rest_api.url,
+            description="Base URL of the catalog API",
+        )
+        CfnOutput(
+            self,
+            "UserPoolId",
+            value=self.identity.user_pool.user_pool_id,
+            description="Cognito user pool of the catalog's users",
+        )
+        CfnOutput(
+            self,
+            "UserPoolClientId",
+            value=self.identity.client.user_pool_client_id,
+            description="App client the API's sign-in endpoints use (no secret)",
+        )
