@@ -23,7 +23,7 @@ SITE = LAYER / "python"  # Lambda puts <layer>/python on sys.path
 # Outside the layer folder so it is not shipped inside the asset.
 STAMP = LAYER.parent / "core.requirements.txt"
 
-# The Lambda platform the functions run on (see infra/stack.py).
+# The Lambda platform the functions run on (see infra/stack/base.py).
 PLATFORM = ("manylinux2014_aarch64", "3.12")
 PIP_PLATFORM = [
     "--platform",
