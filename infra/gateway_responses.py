@@ -15,7 +15,7 @@ from catalog.core.errors import (
     TooManyRequests,
     Unauthorized,
 )
-from catalog.core.jsonutil import dumps
+from catalog.http.problems import problem
 
 # API Gateway response type -> the problem it answers with.
 GATEWAY_RESPONSES: dict[str, CatalogError] = {
@@ -32,18 +32,17 @@ GATEWAY_RESPONSES: dict[str, CatalogError] = {
 }
 
 
-# Headers API Gateway adds to its own responses (functions add theirs, see catalog.core.http).
-HEADERS = {
-    "Content-Type": "application/problem+json",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
+# Headers API Gateway adds to its own responses (functions add theirs: catalog.http.pipeline).
+HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
 def headers(response_type: str) -> dict[str, str]:
-    """The headers of one gateway response (401s name the auth scheme, as RFC 9110 asks)."""
-    return {**HEADERS, **GATEWAY_RESPONSES[response_type].headers()}
+    """The headers of one gateway response: the problem's own (its media type; 401s name
+    the auth scheme, as RFC 9110 asks) and the gateway's."""
+    rendered = problem(GATEWAY_RESPONSES[response_type])
+    return {**{name: str(value) for name, value in rendered.headers.items()}, **HEADERS}
 
 
 def body(response_type: str) -> str:
-    return dumps(GATEWAY_RESPONSES[response_type].to_problem())
+    """The problem document, rendered as the functions render theirs."""
+    return str(problem(GATEWAY_RESPONSES[response_type]).body)

@@ -1,6 +1,6 @@
 """The catalog's CloudFormation stack, built only from `infra.topology` and one `Stage`.
 
-One construct per concern (see docs/stack.md); this module only composes them, in the
+One construct per concern (see docs/architecture.md); this module only composes them, in the
 order their needs dictate.
 """
 

@@ -143,7 +143,7 @@ def _pages_of_5(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 def _measure(catalog: Any, client: Any) -> dict[str, Any]:
     """Each listing paged through to its end: ids, pages, reads, and every Query response."""
-    from catalog.products.repository import ProductItem
+    from catalog.products.items import ProductItem
     from tests.scale import DESIGNED, FILTERED, counting_reads, page_through
 
     responses: list[dict[str, Any]] = []

@@ -195,7 +195,7 @@ def test_every_model_and_transaction_sends_through_one_botocore_client(
     # function, not one per model class.
     from catalog.categories.repository import CategoryItem
     from catalog.core import dynamo
-    from catalog.products.repository import ProductCopy, ProductItem, SkuGuard
+    from catalog.products.items import ProductCopy, ProductItem, SkuGuard
 
     # Then all of them send through the one shared botocore client
     clients = {

@@ -37,7 +37,8 @@ def check_moto_version() -> None:
     if found != PATCHED_FOR:
         raise MotoMismatchError(
             f"infra/local/moto patches were written for moto {PATCHED_FOR}; found {found}: "
-            "re-check each patch against the new moto and update PATCHED_FOR (docs/moto.md)"
+            "re-check each patch against the new moto and update PATCHED_FOR "
+            "(docs/architecture.md)"
         )
 
 

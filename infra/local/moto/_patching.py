@@ -21,7 +21,7 @@ class MotoMismatchError(RuntimeError):
 def _missing(where: str) -> MotoMismatchError:
     return MotoMismatchError(
         f"moto has no {where}, which infra/local/moto patches or relies on: moto changed; "
-        "re-check that patch against the installed moto (docs/moto.md)"
+        "re-check that patch against the installed moto (docs/architecture.md)"
     )
 
 
