@@ -4,6 +4,7 @@ running without garbage collection and with deferred pydantic builds (and no oth
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 from pathlib import Path
@@ -206,3 +207,32 @@ def test_a_sandbox_init_creates_the_clients_its_topology_names(
     seen = fresh_process(CLIENTS_PROBE, str(ROOT / spec.handler_file), env=env)
     # Then exactly those clients exist (a created Cognito client waits for its first user)
     assert seen == created
+
+
+# --- the handler's two ends ---------------------------------------------------------------
+
+
+def _statements(name: str) -> list[ast.stmt]:
+    path = ROOT / topology.FUNCTIONS[name].handler_file
+    body = ast.parse(path.read_text()).body
+    rest = body[1:] if isinstance(body[0], ast.Expr) else body  # the docstring
+    return [s for s in rest if not (isinstance(s, ast.ImportFrom) and s.module == "__future__")]
+
+
+@pytest.mark.parametrize("name", sorted(topology.FUNCTIONS))
+def test_a_handler_boots_the_runtime_first_and_ends_its_init_last(name: str) -> None:
+    # Given a function's handler module
+    statements = _statements(name)
+    source = (ROOT / topology.FUNCTIONS[name].handler_file).read_text()
+    # Then its first statement is the plain import of the runtime
+    first = statements[0]
+    assert isinstance(first, ast.Import), name
+    assert [alias.name for alias in first.names] == ["catalog.runtime"], name
+    # And its last builds the entry point through catalog.runtime.ready
+    last = statements[-1]
+    assert isinstance(last, ast.Assign), name
+    assert [t.id for t in last.targets if isinstance(t, ast.Name)] == ["lambda_handler"], name
+    assert isinstance(last.value, ast.Call), name
+    assert ast.unparse(last.value.func) == "catalog.runtime.ready", name
+    # And nothing in it needs the order of its imports excused
+    assert "E402" not in source, name
