@@ -206,18 +206,25 @@ def code_of(target: str) -> str:
 
 
 def sandbox(target: str, env: dict[str, str]) -> dict[str, str]:
-    """The environment of a measured process: a Lambda sandbox (AWS_LAMBDA_RUNTIME_API, so
-    catalog.runtime applies its init measures, as in the cloud) with the clients its own
-    function's init creates (the local system's environment holds another function's)."""
+    """The environment of a measured process. Ours run as in a Lambda sandbox
+    (AWS_LAMBDA_RUNTIME_API, so catalog.runtime applies its init measures, as in the cloud)
+    with the clients their own function's init creates (the local system's environment
+    holds another function's). The peers import our schemas, so they must not: importing
+    `catalog` in a sandbox would pause their garbage collector for good (no peer calls
+    catalog.runtime.ready), a measure that is ours, not their framework's."""
     from infra import topology
 
     function = function_of(target)
-    clients = topology.FUNCTIONS[function].init_clients if function else ()
+    if function is None:
+        peer = {**env}
+        peer.pop("AWS_LAMBDA_RUNTIME_API", None)
+        peer.pop("CATALOG_INIT_CLIENTS", None)
+        return peer
     extra = {"BENCH_EAGER_POWERTOOLS": "1"} if target == EAGER else {}
     return {
         **env,
         "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
-        "CATALOG_INIT_CLIENTS": ",".join(clients),
+        "CATALOG_INIT_CLIENTS": ",".join(topology.FUNCTIONS[function].init_clients),
         **extra,
     }
 
