@@ -37,10 +37,12 @@ HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
 def headers(response_type: str) -> dict[str, str]:
-    """The headers of one gateway response: the problem's own (its media type; 401s name
-    the auth scheme, as RFC 9110 asks) and the gateway's."""
-    rendered = problem(GATEWAY_RESPONSES[response_type])
-    return {**{name: str(value) for name, value in rendered.headers.items()}, **HEADERS}
+    """The headers of one gateway response: the problem's media type, the gateway's own,
+    and the problem's (401s name the auth scheme, as RFC 9110 asks). In this order: the
+    stack's API deployment id is a hash of them, order included."""
+    error = GATEWAY_RESPONSES[response_type]
+    content_type = str(problem(error).headers["Content-Type"])
+    return {"Content-Type": content_type, **HEADERS, **error.headers()}
 
 
 def body(response_type: str) -> str:

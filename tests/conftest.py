@@ -66,3 +66,25 @@ def local_system() -> Iterator[Any]:
     seed_categories(system.url, login(system.url, DEMO_USERS["admin"], demo_password()))
     yield system
     system.stop()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--dist loadgroup` on pytest 9: xdist 3.8 marks a test's group by appending
+    `@<group>` to `item._nodeid`, which pytest 9 no longer reads (the node id is `item._id`),
+    so every group was spread over the workers and each rebuilt the group's fixtures (the
+    synthesized stacks, the 1,000-product catalog). This puts the suffix where pytest 9
+    reads it, on xdist's workers only; once xdist does it itself, it does nothing."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId  # pytest's own; its absence must fail loudly
+
+    for item in items:
+        groups = sorted(
+            {
+                str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                for m in item.iter_markers("xdist_group")
+            }
+        )
+        if groups and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")  # type: ignore[attr-defined]

@@ -27,7 +27,8 @@ from tests.scale import (
 
 PRODUCTS = 1_000
 # The module's first test also builds the 1,000-product catalog (7,000 items in moto).
-pytestmark = pytest.mark.timeout(600)
+# One worker builds it, once: the tests share the module fixture (--dist loadgroup).
+pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("listing-reads")]
 
 
 @pytest.fixture(scope="module")
