@@ -35,6 +35,29 @@ FAKE_CREDENTIALS = {
 }
 
 
+def local_environment(
+    spec: topology.Function,
+    stage: str,
+    names: dict[str, dict[str, str]],
+    user_pool: topology.UserPoolRefs,
+    images_base_url: str,
+) -> dict[str, str]:
+    """The environment a function gets locally: the topology's, with the resources the
+    local runner provisioned (`names`, as `provision*` return them)."""
+    return topology.function_environment(
+        spec,
+        stage=stage,
+        table_names=names["tables"],
+        secret_ids=names["secrets"],
+        user_pool=user_pool,
+        settings=stage_config(stage).function_settings(),
+        bucket_names=names["buckets"],
+        topic_arns=names["topics"],
+        queue_urls=names["queues"],
+        images_base_url=images_base_url,
+    )
+
+
 @dataclass
 class LocalSystem:
     stage: str = "local"
@@ -96,17 +119,8 @@ class LocalSystem:
         functions = {}
         for spec in topology.FUNCTIONS.values():
             os.environ.update(
-                topology.function_environment(
-                    spec,
-                    stage=self.stage,
-                    table_names=self.names["tables"],
-                    secret_ids=self.names["secrets"],
-                    user_pool=self.user_pool,
-                    settings=config.function_settings(),
-                    bucket_names=self.names["buckets"],
-                    topic_arns=self.names["topics"],
-                    queue_urls=self.names["queues"],
-                    images_base_url=self.images_base_url,
+                local_environment(
+                    spec, self.stage, self.names, self.user_pool, self.images_base_url
                 )
             )
             functions[spec.name] = LocalFunction(

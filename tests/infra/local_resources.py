@@ -27,6 +27,7 @@ from infra.local.provision import (
     provision_user_pool,
 )
 from infra.local.pump import EventPump, QueueWorker, StreamWorker
+from infra.local.system import local_environment
 from infra.stages import stage as stage_config
 
 STAGE = "local"
@@ -216,24 +217,11 @@ class LocalResources:
         return app_client_description(client, generates_secret="ClientSecret" in client)
 
     def environment_names(self) -> dict[str, set[str]]:
-        """Each function's environment variable names, as infra/local/system.py sets them."""
-        config = stage_config(STAGE)
+        """Each function's environment variable names, as the local runner sets them."""
         media = self.names["buckets"][topology.MEDIA_BUCKET]
+        images_base_url = f"{self.url}/{media}"  # as LocalSystem.images_base_url
         return {
-            name: set(
-                topology.function_environment(
-                    spec,
-                    stage=STAGE,
-                    table_names=self.names["tables"],
-                    secret_ids=self.names["secrets"],
-                    user_pool=self.user_pool,
-                    settings=config.function_settings(),
-                    bucket_names=self.names["buckets"],
-                    topic_arns=self.names["topics"],
-                    queue_urls=self.names["queues"],
-                    images_base_url=f"{self.url}/{media}",  # LocalSystem.images_base_url
-                )
-            )
+            name: set(local_environment(spec, STAGE, self.names, self.user_pool, images_base_url))
             for name, spec in topology.FUNCTIONS.items()
         }
 
