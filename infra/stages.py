@@ -19,6 +19,9 @@ class Stage:
     retain_data: bool = True  # keep tables when the stack is deleted
     # Sign-ups are confirmed without an emailed code: only where nobody real signs up.
     auto_confirm_users: bool = False
+    # Revoked access (sign-out, disabling, demotion) takes effect everywhere within this many
+    # seconds: each function instance re-reads a caller's access record after it.
+    access_cache_s: int = 5
     # Cognito threat protection (the Plus feature plan) where its cost is warranted.
     threat_protection: bool = False
     # Event plumbing: a shorter visibility timeout for every queue than the topology's
@@ -46,6 +49,7 @@ class Stage:
             "CORS_ALLOW_ORIGINS": ",".join(self.cors_allow_origins),
             "HSTS_MAX_AGE": str(self.hsts_max_age),
             "AUTO_CONFIRM_USERS": "true" if self.auto_confirm_users else "false",
+            "ACCESS_CACHE_S": str(self.access_cache_s),
             **self.notification_settings(),
         }
 
@@ -64,6 +68,8 @@ STAGES: dict[str, Stage] = {
         log_retention_days=1,
         retain_data=False,
         auto_confirm_users=True,
+        # Tests wait for revocations to take effect: a second, not five.
+        access_cache_s=1,
         queue_visibility_timeout_s=2,
         webhook_retry_delays_s=(1, 1, 1, 2, 2, 2, 2),
         webhook_timeout_s=2,

@@ -24,12 +24,16 @@ from catalog.core.settings import settings
 from catalog.http.api import JSON, Api
 from catalog.http.responses import problems
 from catalog.identity.principal import bearer_token
+from catalog.identity.repository import revocations
 from catalog.users.directory import CognitoDirectory, IssuedTokens
 from catalog.users.repository import ProfileRepository
 
 app = Api.of("auth", tags=["auth"])
 service = AuthService(
-    CognitoDirectory(), ProfileRepository(), auto_confirm=lambda: settings().auto_confirm_users
+    CognitoDirectory(),
+    ProfileRepository(),
+    auto_confirm=lambda: settings().auto_confirm_users,
+    sign_outs=revocations(),
 )
 
 
@@ -76,10 +80,10 @@ def refresh(body: Annotated[RefreshRequest, Body()]) -> Tokens:
 @app.operation(responses=problems(401))
 def logout() -> Response[None]:
     """Sign out everywhere: every refresh token of the caller stops working."""
-    app.signed_in()
+    by = app.signed_in()
     token = bearer_token(app.current_event.headers)
     if token is not None:
-        service.logout(token)
+        service.logout(token, by)
     return _no_content()
 
 

@@ -21,14 +21,14 @@ service = CategoryService(CategoryRepository())
 
 @app.operation()
 def list_categories() -> CategoryList:
-    """Every category, by slug."""
-    return service.list()
+    """Every category, by slug; `product_count` counts active products (admins: all)."""
+    return service.list(app.caller())
 
 
 @app.operation(responses=problems(404))
 def get_category(slug: str) -> Category:
-    """One category."""
-    return service.get(slug)
+    """One category; `product_count` counts active products (admins: all)."""
+    return service.get(slug, app.caller())
 
 
 @app.operation(responses=problems(400, 401, 403, 409, 415, 422))

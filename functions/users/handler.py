@@ -11,13 +11,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from catalog.http.api import Api
 from catalog.http.responses import problems
+from catalog.identity.repository import revocations
 from catalog.users.directory import CognitoDirectory
 from catalog.users.repository import ProfileRepository
 from catalog.users.schemas import AdminUserPatch, Profile, ProfilePatch, UserPage
 from catalog.users.service import UserService
 
 app = Api.of("users", tags=["users"])
-service = UserService(ProfileRepository(), CognitoDirectory())
+service = UserService(ProfileRepository(), CognitoDirectory(), revocations())
 
 
 @app.operation(responses=problems(401, 404))

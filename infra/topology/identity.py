@@ -12,7 +12,7 @@ IDENTITY = Capability(
             "auth",
             code="functions/auth",
             memory_mb=256,
-            tables={"users": "write"},
+            tables={"users": "write", "access": "write"},
             user_pool="admin",
             init_clients=("cognito-idp",),
         ),
@@ -35,6 +35,9 @@ IDENTITY = Capability(
             ),
             stream="NEW_AND_OLD_IMAGES",
         ),
+        # Each user whose access changed (sign-out, disabled, deleted, role): read by every
+        # function serving signed-in callers (catalog.identity.revocation).
+        Table(name="access", partition_key="sub"),
     ),
     user_pool=UserPool("users", groups=ROLES, default_group="viewer"),
 )

@@ -28,7 +28,7 @@ IMAGES = Capability(
             "product-images",
             code="functions/product_images",
             memory_mb=256,
-            tables={"products": "write"},
+            tables={"products": "write", "access": "read"},
             buckets={MEDIA_BUCKET: "write"},
         ),
         # Decoding a 40-megapixel photo takes about 160 MB, and Lambda's CPU share grows with

@@ -27,7 +27,7 @@ NOTIFICATIONS = Capability(
         Function(
             "webhooks",
             code="functions/webhooks",
-            tables={"notifications": "write"},
+            tables={"notifications": "write", "access": "read"},
             queues=("webhook-deliveries",),
         ),
         Function(
@@ -48,7 +48,7 @@ NOTIFICATIONS = Capability(
         Function(
             "subscriptions",
             code="functions/subscriptions",
-            tables={"notifications": "write", "products": "read"},
+            tables={"notifications": "write", "products": "read", "access": "read"},
         ),
         Function(
             "emails",

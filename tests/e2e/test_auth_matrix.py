@@ -8,6 +8,7 @@ did not fail (not 5xx); what it then answers (200, 404, 422...) is the route's b
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ import requests
 
 from infra import topology
 from infra.local.demo_users import DEMO_USERS, demo_password, login
+from infra.stages import stage as stage_config
 from tests.conftest import product_payload
 from tests.users import PASSWORD, User, demo_user, new_user
 
@@ -32,17 +34,24 @@ KINDS = (
     "editor-owner",
     "editor-not-owner",
     "admin",
+    # Tokens issued before an admin or the user changed their access (still validly signed)
+    "disabled-user",
+    "deleted-user",
+    "signed-out-user",
+    "demoted-editor",
 )
 ROLE_OF = {
     "viewer": "viewer",
     "editor-owner": "editor",
     "editor-not-owner": "editor",
     "admin": "admin",
+    "demoted-editor": "viewer",  # an editor's token, acting as the viewer they now are
 }
+REVOKED = ("disabled-user", "deleted-user", "signed-out-user")
 
 
 def expected(route: topology.Route, kind: str) -> str | int:
-    if kind in ("malformed-token", "bad-signature", "expired", "other-app-client"):
+    if kind in ("malformed-token", "bad-signature", "expired", "other-app-client", *REVOKED):
         return 401  # a bad credential is refused even where none is needed
     if kind == "anonymous":
         return ALLOWED if route.access.public else 401
@@ -90,32 +99,72 @@ def _other_client_token(local_system: Any, email: str, password: str) -> str:
     return str(result["AuthenticationResult"]["AccessToken"])
 
 
+LOGOUT = "/v1/auth/logout"
+
+
+def _revoked_callers(local_system: Any) -> dict[str, Callable[[topology.Route], dict[str, str]]]:
+    """An editor's token per way access is taken back, taken back after it was issued. The
+    demoted editor may still sign out, which would revoke their token for every later case:
+    the logout route gets a demoted editor of its own."""
+    base = local_system.url
+    admin = demo_user(base, "admin")
+    kinds = (*REVOKED, "demoted-editor", "demoted-editor-for-logout")
+    users = {kind: new_user(base, "editor", tag=kind) for kind in kinds}
+    demote = ("PATCH", "/v1/users/{sub}", {"role": "viewer"}, admin)
+    changes = {
+        "disabled-user": ("PATCH", "/v1/users/{sub}", {"enabled": False}, admin),
+        "deleted-user": ("DELETE", "/v1/users/{sub}", None, admin),
+        "signed-out-user": ("POST", LOGOUT, None, users["signed-out-user"]),
+        "demoted-editor": demote,
+        "demoted-editor-for-logout": demote,
+    }
+    for kind, (method, path, body, by) in changes.items():
+        url = base + path.format(sub=users[kind].sub)
+        answer = requests.request(method, url, json=body, headers=by.headers, timeout=30)
+        assert answer.status_code in (200, 204), answer.text
+    # Every function instance that read their records before re-reads them within this bound
+    time.sleep(stage_config("local").access_cache_s + 0.5)
+    demoted, for_logout = users["demoted-editor"], users["demoted-editor-for-logout"]
+    return {
+        **{kind: (lambda route, user=users[kind]: user.headers) for kind in REVOKED},
+        "demoted-editor": lambda route: (for_logout if route.path == LOGOUT else demoted).headers,
+    }
+
+
 @pytest.fixture(scope="module")
-def callers(local_system: Any) -> dict[str, Callable[[], dict[str, str]]]:
-    """Each kind of caller as a function giving its headers (fresh tokens where a call
-    might revoke them, e.g. logout)."""
+def callers(local_system: Any) -> dict[str, Callable[[topology.Route], dict[str, str]]]:
+    """Each kind of caller as a function giving its headers for a route (fresh tokens where
+    a call might revoke them: logout signs out every token of its caller, so it is called
+    with a user of its own role, not a demo user other tests go on using)."""
     base = local_system.url
     other_editor = new_user(base, "editor", tag="editor2")
 
     def bearer(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
-    def fresh(email: str, password: str) -> Callable[[], dict[str, str]]:
-        return lambda: bearer(login(base, email, password))
+    def fresh(email: str, password: str, role: str) -> Callable[[topology.Route], dict[str, str]]:
+        def headers(route: topology.Route) -> dict[str, str]:
+            if route.path == LOGOUT:
+                return new_user(base, role, tag=f"logout-{role}").headers
+            return bearer(login(base, email, password))
+
+        return headers
 
     viewer = demo_user(base, "viewer")
+    revoked = _revoked_callers(local_system)
     return {
-        "anonymous": dict,
-        "malformed-token": lambda: bearer("not-a-jwt"),
-        "bad-signature": lambda: bearer(_tamper_signature(viewer.token)),
-        "expired": lambda: bearer(_expired_token(local_system, demo_user(base, "admin"))),
-        "other-app-client": lambda: bearer(
+        "anonymous": lambda route: {},
+        "malformed-token": lambda route: bearer("not-a-jwt"),
+        "bad-signature": lambda route: bearer(_tamper_signature(viewer.token)),
+        "expired": lambda route: bearer(_expired_token(local_system, demo_user(base, "admin"))),
+        "other-app-client": lambda route: bearer(
             _other_client_token(local_system, DEMO_USERS["admin"], demo_password())
         ),
-        "viewer": fresh(DEMO_USERS["viewer"], demo_password()),
-        "editor-owner": fresh(DEMO_USERS["editor"], demo_password()),
-        "editor-not-owner": fresh(other_editor.email, PASSWORD),
-        "admin": fresh(DEMO_USERS["admin"], demo_password()),
+        "viewer": fresh(DEMO_USERS["viewer"], demo_password(), "viewer"),
+        "editor-owner": fresh(DEMO_USERS["editor"], demo_password(), "editor"),
+        "editor-not-owner": fresh(other_editor.email, PASSWORD, "editor"),
+        "admin": fresh(DEMO_USERS["admin"], demo_password(), "admin"),
+        **revoked,
     }
 
 
@@ -183,14 +232,14 @@ def _target_path(local_system: Any, route: topology.Route) -> str:
 )
 def test_access(
     local_system: Any,
-    callers: dict[str, Callable[[], dict[str, str]]],
+    callers: dict[str, Callable[[topology.Route], dict[str, str]]],
     route: topology.Route,
     kind: str,
 ) -> None:
     # Given a fresh resource for the route's parameter (products: owned by the demo editor)
     path = _target_path(local_system, route)
     # And the credentials of this kind of caller
-    headers = callers[kind]()
+    headers = callers[kind](route)
     # And a valid body where the route takes one
     body = VALID_PATCH.get(route.path) if route.method == "PATCH" else None
     body = VALID_BODY.get((route.method, route.path), body)

@@ -153,3 +153,23 @@ def test_a_duplicate_slug_is_409(admin: Api) -> None:
     assert_problem(
         admin.post("/v1/categories", json={"slug": slug, "name": "Again"}), 409, "conflict"
     )
+
+
+def test_a_category_counts_drafts_only_for_admins(admin: Api, api: Api, anonymous: Api) -> None:
+    # Given a category holding an active product and a draft
+    slug = new_category(admin)
+    create(api, category=slug)
+    create(api, category=slug, status="draft")
+    # When anyone but an admin reads it, alone or in the list
+    listed = {c["slug"]: c for c in anonymous.get("/v1/categories").json()["items"]}
+    # Then it counts the active product only, as anyone may list it
+    assert category(anonymous, slug)["product_count"] == 1
+    assert category(api, slug)["product_count"] == 1
+    assert listed[slug]["product_count"] == 1
+    # And an admin sees both
+    assert category(admin, slug)["product_count"] == 2
+    # When the draft is published, then everyone counts both
+    drafts = admin.get("/v1/products", params={"category": slug, "status": "draft"}).json()
+    draft_id = drafts["items"][0]["id"]
+    assert api.patch(f"/v1/products/{draft_id}", json={"status": "active"}).status_code == 200
+    assert category(anonymous, slug)["product_count"] == 2

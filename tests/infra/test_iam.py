@@ -57,8 +57,9 @@ def allowed(dev: Any, function: str, prefix: str) -> set[str]:
 
 
 def test_meta_reads_the_table_but_cannot_change_it(dev: Any) -> None:
-    # Given meta declares read access only
-    assert topology.FUNCTIONS["meta"].tables == {"products": "read"}
+    # Given meta declares read access only (to the products, and to the access records that
+    # tell whether a caller's sign-in still holds)
+    assert topology.FUNCTIONS["meta"].tables == {"products": "read", "access": "read"}
     # Then its role has the read actions and none of the write ones
     dynamodb = allowed(dev, "meta", "dynamodb:")
     assert dynamodb == set(TABLE_READ_ACTIONS)

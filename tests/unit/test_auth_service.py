@@ -8,6 +8,7 @@ import pytest
 
 from catalog.auth.service import AuthService
 from catalog.core.errors import Conflict, ServiceUnavailable
+from catalog.identity.principal import Principal
 from catalog.users.directory import IssuedTokens, SignUpResult
 from catalog.users.schemas import Profile
 
@@ -43,6 +44,16 @@ class FakeDirectory:
     def reset_password(self, email: str, code: str, password: str) -> None: ...
 
 
+class SignOuts:
+    """Records whose sessions were ended (catalog.identity.revocation's part)."""
+
+    def __init__(self) -> None:
+        self.signed_out: list[str] = []
+
+    def sign_out(self, sub: str) -> None:
+        self.signed_out.append(sub)
+
+
 class FakeProfiles:
     def __init__(self, fail: bool = False) -> None:
         self.saved: dict[str, Profile] = {}
@@ -73,7 +84,9 @@ def clock() -> datetime:
 @pytest.mark.parametrize("auto_confirm", [True, False])
 def test_registration_confirms_only_where_the_stage_says_so(auto_confirm: bool) -> None:
     directory, profiles = FakeDirectory(), FakeProfiles()
-    service = AuthService(directory, profiles, auto_confirm=lambda: auto_confirm, clock=clock)
+    service = AuthService(
+        directory, profiles, auto_confirm=lambda: auto_confirm, sign_outs=SignOuts(), clock=clock
+    )
     required = service.register("a@example.com", "pw", "A")
     assert required is (not auto_confirm)
     assert directory.users["a@example.com"]["confirmed"] is auto_confirm
@@ -84,7 +97,9 @@ def test_registration_confirms_only_where_the_stage_says_so(auto_confirm: bool) 
 
 def test_a_failed_profile_write_removes_the_new_account() -> None:
     directory = FakeDirectory()
-    service = AuthService(directory, FakeProfiles(fail=True), auto_confirm=lambda: True)
+    service = AuthService(
+        directory, FakeProfiles(fail=True), auto_confirm=lambda: True, sign_outs=SignOuts()
+    )
     with pytest.raises(ServiceUnavailable):
         service.register("a@example.com", "pw", "A")
     assert directory.users == {}
@@ -93,9 +108,23 @@ def test_a_failed_profile_write_removes_the_new_account() -> None:
 
 def test_a_taken_email_changes_nothing_and_answers_like_a_new_account() -> None:
     directory, profiles = FakeDirectory(), FakeProfiles()
-    service = AuthService(directory, profiles, auto_confirm=lambda: False, clock=clock)
+    service = AuthService(
+        directory, profiles, auto_confirm=lambda: False, sign_outs=SignOuts(), clock=clock
+    )
     first = service.register("a@example.com", "pw", "A")
     calls = len(directory.calls)
     assert service.register("a@example.com", "other", "B") == first
     assert directory.calls[calls:] == ["sign_up"]
     assert profiles.saved["sub-a@example.com"].name == "A"
+
+
+def test_logout_refuses_the_callers_tokens_before_cognito_ends_their_refresh_tokens() -> None:
+    # Given a signed-in user
+    directory, sign_outs = FakeDirectory(), SignOuts()
+    calls = sign_outs.signed_out
+    directory.sign_out_everywhere = lambda token: calls.append(f"cognito:{token}")  # type: ignore[method-assign]
+    service = AuthService(directory, FakeProfiles(), auto_confirm=lambda: True, sign_outs=sign_outs)
+    # When they sign out
+    service.logout("access-token", Principal(sub="user-1", role="viewer"))
+    # Then their access record refuses their tokens first, then Cognito signs them out
+    assert calls == ["user-1", "cognito:access-token"]

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from catalog.core.errors import BadRequest, CatalogError, Conflict, NotFound
 from catalog.core.observability import logger
+from catalog.identity.principal import Principal
 from catalog.users.directory import IssuedTokens, SignUpResult
 from catalog.users.schemas import Profile, Role
 from catalog.users.service import Profiles, now_millis
@@ -32,17 +33,23 @@ class Directory(Protocol):
     def delete(self, username: str) -> None: ...
 
 
+class SignOuts(Protocol):
+    def sign_out(self, sub: str) -> None: ...
+
+
 class AuthService:
     def __init__(
         self,
         directory: Directory,
         profiles: Profiles,
         auto_confirm: Callable[[], bool],
+        sign_outs: SignOuts,
         clock: Callable[[], datetime] = now_millis,
     ) -> None:
         self._directory = directory
         self._profiles = profiles
         self._auto_confirm = auto_confirm
+        self._sign_outs = sign_outs
         self._clock = clock
 
     def register(self, email: str, password: str, name: str) -> bool:
@@ -89,7 +96,10 @@ class AuthService:
     def refresh(self, refresh_token: str) -> IssuedTokens:
         return self._directory.refresh(refresh_token)
 
-    def logout(self, access_token: str) -> None:
+    def logout(self, access_token: str, by: Principal) -> None:
+        """Sign out everywhere: the access tokens the caller holds are refused at once
+        (catalog.identity.revocation), their refresh tokens by Cognito."""
+        self._sign_outs.sign_out(by.sub)
         self._directory.sign_out_everywhere(access_token)
 
     def forgot_password(self, email: str) -> None:

@@ -8,6 +8,7 @@ conditional delete, with no query over products.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
@@ -35,6 +36,8 @@ class CategoryItem(TableModel):
     name = UnicodeAttribute()
     parent = UnicodeAttribute(null=True)
     product_count = NumberAttribute(default=0)
+    # The active ones among them: what anyone may see listed (drafts and archived are not).
+    active_count = NumberAttribute(default=0)
     child_count = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -56,10 +59,18 @@ def exists_condition() -> Condition:
     return CategoryItem.pk.exists()
 
 
-def count_change(slug: str, field: str, delta: int, tx: Transaction, label: str) -> None:
-    """Add `delta` to a category's product or child count inside `tx` (it must exist)."""
-    attribute = CategoryItem.product_count if field == "products" else CategoryItem.child_count
-    tx.update(label, category_ref(slug), [attribute.add(delta)], condition=exists_condition())
+def count_change(
+    slug: str, tx: Transaction, label: str, *, products: int = 0, active: int = 0, children: int = 0
+) -> None:
+    """Add to a category's counts inside `tx` (it must exist): one update of its item, as a
+    transaction takes one operation per item."""
+    counts = (
+        (CategoryItem.product_count, products),
+        (CategoryItem.active_count, active),
+        (CategoryItem.child_count, children),
+    )
+    actions = [attribute.add(delta) for attribute, delta in counts if delta]
+    tx.update(label, category_ref(slug), actions, condition=exists_condition())
 
 
 def missing_category(slug: str, pointer: str = "#/category") -> ValidationFailed:
@@ -87,12 +98,17 @@ def _to_item(category: Category) -> CategoryItem:
     )
 
 
-def _to_category(item: CategoryItem) -> Category:
+Counting = Literal["all", "active"]
+
+
+def _to_category(item: CategoryItem, counting: Counting = "all") -> Category:
+    """The category as a caller sees it: counting every product, or the active ones."""
+    count = item.product_count if counting == "all" else item.active_count
     return Category(
         slug=item.slug,
         name=item.name,
         parent=item.parent,
-        product_count=int(item.product_count),
+        product_count=int(count),
         child_count=int(item.child_count),
         created_at=datetime.fromisoformat(item.created_at),
         updated_at=datetime.fromisoformat(item.updated_at),
@@ -101,21 +117,22 @@ def _to_category(item: CategoryItem) -> Category:
 
 
 class CategoryRepository:
-    def get(self, slug: str) -> Category:
+    def get(self, slug: str, counting: Counting = "all") -> Category:
         try:
             item = CategoryItem.get(category_key(slug), CATEGORY_SK, consistent_read=True)
         except DoesNotExist:
             raise NotFound(f"There is no category {slug!r}.") from None
-        return _to_category(item)
+        return _to_category(item, counting)
 
-    def list_all(self) -> list[Category]:
-        return [_to_category(item) for item in CategoryItem.all_categories.query(ALL_CATEGORIES)]
+    def list_all(self, counting: Counting = "all") -> list[Category]:
+        items = CategoryItem.all_categories.query(ALL_CATEGORIES)
+        return [_to_category(item, counting) for item in items]
 
     def create(self, category: Category) -> None:
         tx = Transaction()
         tx.save("category", _to_item(category), condition=CategoryItem.pk.does_not_exist())
         if category.parent:
-            count_change(category.parent, "children", 1, tx, "parent")
+            count_change(category.parent, tx, "parent", children=1)
         failed = tx.commit()
         if "category" in failed:
             raise Conflict(f"The category {category.slug!r} exists already.")
@@ -141,9 +158,9 @@ class CategoryRepository:
         )
         if updated.parent != current.parent:
             if current.parent:
-                count_change(current.parent, "children", -1, tx, "old parent")
+                count_change(current.parent, tx, "old parent", children=-1)
             if updated.parent:
-                count_change(updated.parent, "children", 1, tx, "new parent")
+                count_change(updated.parent, tx, "new parent", children=1)
         failed = tx.commit()
         if "new parent" in failed:
             raise missing_category(updated.parent or "", "#/parent")
@@ -159,6 +176,6 @@ class CategoryRepository:
             condition=(CategoryItem.product_count == 0) & (CategoryItem.child_count == 0),
         )
         if current.parent:
-            count_change(current.parent, "children", -1, tx, "parent")
+            count_change(current.parent, tx, "parent", children=-1)
         if tx.commit():
             raise Conflict(f"The category {current.slug!r} still has products or subcategories.")

@@ -6,20 +6,27 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from catalog.categories.repository import missing_category
+from catalog.categories.repository import Counting, missing_category
 from catalog.categories.schemas import Category, CategoryCreate, CategoryList, CategoryPatch
 from catalog.core.errors import Conflict, NotFound, ValidationFailed, VersionConflict
+from catalog.identity.principal import Principal
 from catalog.users.service import now_millis
 
 MAX_DEPTH = 8
 
 
 class CategoryStore(Protocol):
-    def get(self, slug: str) -> Category: ...
-    def list_all(self) -> list[Category]: ...
+    def get(self, slug: str, counting: Counting = "all") -> Category: ...
+    def list_all(self, counting: Counting = "all") -> list[Category]: ...
     def create(self, category: Category) -> None: ...
     def replace(self, current: Category, updated: Category) -> None: ...
     def delete(self, current: Category) -> None: ...
+
+
+def _counting(by: Principal | None) -> Counting:
+    """Which products a category counts for a caller: the active ones, as anyone may list
+    them; admins, who may list drafts and archived products too, see them all."""
+    return "all" if by is not None and by.is_admin else "active"
 
 
 class CategoryService:
@@ -27,11 +34,11 @@ class CategoryService:
         self._store = store
         self._clock = clock
 
-    def get(self, slug: str) -> Category:
-        return self._store.get(slug)
+    def get(self, slug: str, by: Principal | None = None) -> Category:
+        return self._store.get(slug, _counting(by))
 
-    def list(self) -> CategoryList:
-        return CategoryList(items=self._store.list_all())
+    def list(self, by: Principal | None = None) -> CategoryList:
+        return CategoryList(items=self._store.list_all(_counting(by)))
 
     def create(self, data: CategoryCreate) -> Category:
         if data.parent is not None:

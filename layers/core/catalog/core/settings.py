@@ -21,6 +21,8 @@ class Settings:
     cognito_jwks_url: str
     cognito_access_scope: str
     auto_confirm_users: bool
+    # How long a function instance trusts an access record it read (catalog.identity.revocation).
+    access_cache_s: float = 5.0
     # Where product image renditions are served from (CloudFront; locally the embedded S3).
     images_base_url: str = ""
 
@@ -60,5 +62,6 @@ def settings() -> Settings:
         cognito_jwks_url=env.get("COGNITO_JWKS_URL", ""),
         cognito_access_scope=env.get("COGNITO_ACCESS_SCOPE", "aws.cognito.signin.user.admin"),
         auto_confirm_users=env.get("AUTO_CONFIRM_USERS", "false").lower() == "true",
+        access_cache_s=float(env.get("ACCESS_CACHE_S", "5")),
         images_base_url=env.get("IMAGES_BASE_URL", ""),
     )

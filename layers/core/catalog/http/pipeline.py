@@ -2,8 +2,9 @@
 
 1. route: an unknown path is 404; an OPTIONS request is a CORS preflight (answered here); a
    method the path does not serve is 405 with `Allow`;
-2. authorize: the caller, from the authorizer's claims or a bearer token verified here, and
-   the route's access rule (401, 403);
+2. authorize: the caller, from the authorizer's claims or a bearer token verified here, as
+   their access record lets them act (catalog.identity.revocation), and the route's access
+   rule (401, 403);
 3. limits: the body's size (413) and media type (415);
 4. resolve: the route itself (Powertools: validation, the handler, its errors);
 5. headers: security and CORS headers on every answer, errors included.
@@ -42,6 +43,7 @@ from catalog.identity.principal import (
     principal_from_claims,
     verify_access_token,
 )
+from catalog.identity.repository import revocations
 
 JSON = "application/json"
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
@@ -95,9 +97,12 @@ class Pipeline:
         return allowed
 
     def authorize(self, event: Mapping[str, Any], method: str, resource: str) -> Principal | None:
-        """The caller (None: anonymous), once the route's access rule lets them in."""
+        """The caller (None: anonymous), as their access record lets them act (revoked
+        sign-ins refused, demotions applied), once the route's access rule lets them in."""
         rule = self.rules[(method, resource)]
         principal = _principal(event)
+        if principal is not None:
+            principal = revocations()(principal)
         if not rule.public:
             if principal is None:
                 raise Unauthorized("Sign in and send 'Authorization: Bearer <access token>'.")

@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller: the Cognito `sub` and the strongest role among its groups."""
+    """An authenticated caller: the Cognito `sub` and the strongest role among its groups,
+    and when its token was issued (`iat`, whole seconds; 0 when not known)."""
 
     sub: str
     role: str
+    issued_at: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -58,7 +60,19 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise Unauthorized("The token names no user.")
-    return Principal(sub=sub, role=role_of(groups_from_claim(claims.get("cognito:groups"))))
+    return Principal(
+        sub=sub,
+        role=role_of(groups_from_claim(claims.get("cognito:groups"))),
+        issued_at=_issued_at(claims.get("iat")),
+    )
+
+
+def _issued_at(value: Any) -> int:
+    """`iat` as API Gateway passes claims (a string) or as a verified token holds it."""
+    try:
+        return int(str(value))
+    except ValueError:
+        raise Unauthorized("The token is invalid or has expired.") from None
 
 
 def bearer_token(headers: Mapping[str, Any] | None) -> str | None:

@@ -197,6 +197,7 @@ class ProductRepository:
         """
         tx = Transaction()
         deltas: Counter[str] = Counter()
+        active: Counter[str] = Counter()  # the active products among them, per category
         gaining: dict[str, list[int]] = {}
         for index, change in enumerate(changes):
             before, after = change.before, change.after
@@ -223,12 +224,15 @@ class ProductRepository:
                 tx.save(f"{index}:product", to_item(after, stored_version=before.version))
             if before is not None:
                 deltas[before.category] -= 1
+                active[before.category] -= before.status == "active"
             if after is not None:
                 deltas[after.category] += 1
+                active[after.category] += after.status == "active"
                 gaining.setdefault(after.category, []).append(index)
-        for slug, delta in sorted(deltas.items()):
-            if delta:
-                count_change(slug, "products", delta, tx, f"category:{slug}")
+        for slug in sorted(deltas.keys() | active.keys()):
+            if deltas[slug] or active[slug]:
+                label = f"category:{slug}"
+                count_change(slug, tx, label, products=deltas[slug], active=active[slug])
         if tx.size > MAX_TRANSACTION_ITEMS:
             raise TooManyItems(tx.size)
         errors: dict[int, Exception] = {}

@@ -29,6 +29,15 @@ class Directory(Protocol):
     def delete(self, username: str) -> None: ...
 
 
+class Revocations(Protocol):
+    """What changes a user's access at once, for the tokens they already hold
+    (catalog.identity.revocation)."""
+
+    def disable(self, sub: str) -> None: ...
+    def enable(self, sub: str) -> None: ...
+    def limit_role(self, sub: str, role: str) -> None: ...
+
+
 def now_millis() -> datetime:
     moment = datetime.now(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
@@ -36,10 +45,15 @@ def now_millis() -> datetime:
 
 class UserService:
     def __init__(
-        self, profiles: Profiles, directory: Directory, clock: Callable[[], datetime] = now_millis
+        self,
+        profiles: Profiles,
+        directory: Directory,
+        revocations: Revocations,
+        clock: Callable[[], datetime] = now_millis,
     ) -> None:
         self._profiles = profiles
         self._directory = directory
+        self._revocations = revocations
         self._clock = clock
 
     def me(self, by: Principal) -> Profile:
@@ -61,14 +75,20 @@ class UserService:
         return UserPage(items=items, next_cursor=next_cursor)
 
     def administer(self, sub: str, patch: AdminUserPatch, by: Principal) -> Profile:
-        """Change another account's name, role or enabled flag (Cognito first, then the
-        profile, so the profile never claims a role the directory does not grant)."""
+        """Change another account's name, role or enabled flag: its access record first
+        (the tokens it holds obey at once), then Cognito, then the profile (which never
+        claims a role the directory does not grant)."""
         profile = self._profiles.get(sub)
         if sub == by.sub and (patch.role not in (None, "admin") or patch.enabled is False):
             raise Conflict("Admins cannot demote or disable themselves.")
         if patch.role is not None and patch.role != profile.role:
+            self._revocations.limit_role(profile.id, patch.role)
             self._directory.set_role(profile.id, patch.role)
         if patch.enabled is not None and patch.enabled != profile.enabled:
+            if patch.enabled:
+                self._revocations.enable(profile.id)
+            else:
+                self._revocations.disable(profile.id)
             self._directory.set_enabled(profile.id, patch.enabled)
         updated = profile.model_copy(update={**patch.changes(), "updated_at": self._clock()})
         self._profiles.save(updated)
@@ -78,5 +98,7 @@ class UserService:
         if sub == by.sub:
             raise Conflict("Admins cannot delete their own account.")
         profile = self._profiles.get(sub)
+        # The record outlives the account: the tokens it held stay refused until they expire.
+        self._revocations.disable(profile.id)
         self._directory.delete(profile.id)
         self._profiles.delete(profile.id)
