@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import xml.etree.ElementTree as ElementTree
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,3 +96,10 @@ def problems(
         if name not in named and not _unchecked(name):
             found.append(f"field {name} is not allowed by the policy")
     return found
+
+
+def s3_error(body: bytes) -> dict[str, str]:
+    """An S3 error answer's elements (Code, Message, and those S3 adds for the code)."""
+    # moto server's answer, from the server this test process started
+    error = ElementTree.fromstring(body)  # noqa: S314
+    return {element.tag: element.text or "" for element in error}
