@@ -1,10 +1,12 @@
 """What S3 checks on a browser-based upload (POST Object, SigV4 policy), answered as S3 answers.
 
-Pure rules, no moto: `s3_post.py` feeds them what moto server received. The order is the
-one S3 documents for POST Object: the form (multipart, one file, a key), then who signed it
-(the SigV4 fields, a known access key, the signature over the base64 policy), then the
-policy itself (a valid document, not expired, every condition met, no field it does not
-name), and the file's length last. The first failure is the answer.
+Pure rules, no moto: `s3_post.py` feeds them what moto server received. They run in this
+order and the first failure is the answer: the request (multipart, one file, a key, a
+policy), then who signed it (the SigV4 fields, a known access key and its session token,
+the signature over the base64 policy), then the policy (a valid document, not expired,
+every condition met, no field it does not name), and the file's length last. Codes and
+messages are S3's; a form that breaks one rule gets S3's answer, a form that breaks several
+may be refused for another of them than S3 would name first.
 """
 
 from __future__ import annotations
