@@ -1,6 +1,11 @@
-"""What S3 checks on a browser-based (presigned POST) upload, for the tests: moto server
-does not enforce POST policies, so the tests check the forms the API hands out as S3
-would (SigV4 signature over the policy, expiry, and every condition against the fields).
+"""What S3 checks on a browser-based (presigned POST) upload, read independently of the patch.
+
+The local S3 enforces these rules (infra/local/moto/post_policy.py); this is the tests' own
+reading of S3's documentation, kept apart on purpose: tests/integration/test_local_s3_post.py
+feeds the same good and tampered forms to both and requires the same verdicts, so a misread
+rule has to be misread twice, differently written, to go unnoticed. It also lets a test say
+offline why S3 would refuse a form (SigV4 signature over the policy, expiry, every condition
+against the fields).
 """
 
 from __future__ import annotations
@@ -9,11 +14,13 @@ import base64
 import hashlib
 import hmac
 import json
+import xml.etree.ElementTree as ElementTree
 from datetime import UTC, datetime
 from typing import Any
 
-# Fields S3 does not require the policy to name.
+# Fields S3 does not require the policy to name (besides any starting with x-ignore-).
 UNCHECKED_FIELDS = frozenset({"policy", "x-amz-signature", "file"})
+SIGNATURE_FIELDS = ("x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature")
 
 
 def decode_policy(fields: dict[str, str]) -> dict[str, Any]:
@@ -28,20 +35,33 @@ def _signing_key(secret: str, date: str, region: str) -> bytes:
     return key
 
 
+def signature(policy: str, *, secret_key: str, credential: str) -> str:
+    """The SigV4 signature of a base64 `policy` for `credential` (key/date/region/s3/...)."""
+    _, date, region, _service, _ = credential.split("/")
+    return hmac.new(
+        _signing_key(secret_key, date, region), policy.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _unchecked(name: str) -> bool:
+    return name in UNCHECKED_FIELDS or name.startswith("x-ignore-") or name == "bucket"
+
+
 def problems(
     fields: dict[str, str], *, bucket: str, file_size: int, now: datetime, secret_key: str
 ) -> list[str]:
     """Why S3 would refuse this form and a file of `file_size` bytes at `now` (empty: it
     would accept it)."""
+    if "policy" not in fields:
+        return ["no policy: an anonymous upload"]
+    missing = [name for name in SIGNATURE_FIELDS if name not in fields]
+    if missing:
+        return [f"no field {name}" for name in missing]
     found: list[str] = []
-    credential = fields.get("x-amz-credential", "")
-    try:
-        _, date, region, _service, _ = credential.split("/")
-    except ValueError:
+    credential = fields["x-amz-credential"]
+    if len(credential.split("/")) != 5 or not credential.endswith("/s3/aws4_request"):
         return ["malformed x-amz-credential"]
-    expected = hmac.new(
-        _signing_key(secret_key, date, region), fields["policy"].encode(), hashlib.sha256
-    ).hexdigest()
+    expected = signature(fields["policy"], secret_key=secret_key, credential=credential)
     if not hmac.compare_digest(expected, fields.get("x-amz-signature", "")):
         found.append("signature does not match the policy")
     policy = decode_policy(fields)
@@ -53,11 +73,11 @@ def problems(
     named: set[str] = set()
     for condition in policy["conditions"]:
         if isinstance(condition, dict):
-            ((name, wanted),) = condition.items()
-            name = name.lower()
-            named.add(name)
-            if values.get(name) != wanted:
-                found.append(f"{name} does not match the policy")
+            for name, wanted in condition.items():
+                name = name.lower()
+                named.add(name)
+                if values.get(name) != wanted:
+                    found.append(f"{name} does not match the policy")
         elif condition[0] == "content-length-range":
             low, high = int(condition[1]), int(condition[2])
             if not low <= file_size <= high:
@@ -73,6 +93,13 @@ def problems(
             if not str(values.get(name, "")).startswith(condition[2]):
                 found.append(f"{name} does not start as the policy says")
     for name in values:
-        if name not in named and name not in UNCHECKED_FIELDS and name != "bucket":
+        if name not in named and not _unchecked(name):
             found.append(f"field {name} is not allowed by the policy")
     return found
+
+
+def s3_error(body: bytes) -> dict[str, str]:
+    """An S3 error answer's elements (Code, Message, and those S3 adds for the code)."""
+    # moto server's answer, from the server this test process started
+    error = ElementTree.fromstring(body)  # noqa: S314
+    return {element.tag: element.text or "" for element in error}

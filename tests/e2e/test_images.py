@@ -23,7 +23,7 @@ from PIL import Image
 from tests import images
 from tests.conftest import product_payload
 from tests.e2e.conftest import Api
-from tests.s3_post_policy import decode_policy, problems
+from tests.s3_post_policy import decode_policy, problems, s3_error
 from tests.users import demo_user, new_user
 
 MiB = 1024 * 1024
@@ -417,3 +417,177 @@ def test_only_renditions_are_served_never_uploads(
     assert requests.get(upload_url, timeout=30).status_code == 404
     assert requests.get(image["renditions"][0]["url"], timeout=30).status_code == 200
     s3.delete_object(Bucket=bucket, Key="private-probe.txt")
+
+
+# --- what the local S3 refuses, as S3 does (infra/local/moto/s3_post.py) ---------------
+
+
+def send(form: dict[str, Any], data: bytes, **overrides: str) -> tuple[int, dict[str, str]]:
+    """POST as `upload` does; S3's status and, when it refuses, its error's elements."""
+    fields = {**form["fields"], **overrides}
+    content_type = fields.get("Content-Type", "application/octet-stream")
+    response = requests.post(
+        form["url"], data=fields, files={"file": ("photo.jpg", data, content_type)}, timeout=30
+    )
+    refused = response.status_code >= 300
+    return response.status_code, s3_error(response.content) if refused else {}
+
+
+def refusal(status: int, error: dict[str, str]) -> tuple[int, str, str]:
+    return status, error.get("Code", ""), error.get("Message", "")
+
+
+CONDITION_FAILED = "Invalid according to Policy: Policy Condition failed: "
+
+
+def test_another_editor_cannot_overwrite_a_pending_upload_with_their_own_form(
+    local_system: Any, api: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    # Given the editor's image, pending, and another editor with a form for their own product
+    mine = ask(api, product_id, "image/jpeg", 100_000).json()
+    rival = api.as_user(new_user(local_system.url, "editor", tag="img-rival"))
+    rival_product = rival.post("/v1/products", json=product_payload()).json()["id"]
+    theirs = ask(rival, rival_product, "image/jpeg", 100_000).json()["upload"]
+    pending_key = mine["upload"]["fields"]["key"]
+    # When the other editor sends their form with its key changed to the pending upload's
+    status, error = send(theirs, images.photo(), key=pending_key)
+    # Then S3 refuses it: 403, the key is not the one the policy signed
+    assert refusal(status, error) == (
+        403,
+        "AccessDenied",
+        f'{CONDITION_FAILED}["eq", "$key", "{theirs["fields"]["key"]}"]',
+    )
+    # And nothing was stored there: the image is still pending
+    local_system.drain_events(60)  # had it been stored, its event would be done by now
+    assert keys(s3, bucket, pending_key) == []
+    assert settled(api, product_id, mine["image_id"], timeout=0)["status"] == "pending"
+    # And the editor's own form still uploads, and the image becomes ready
+    assert upload(mine["upload"], images.photo()) == 204
+    assert settled(api, product_id, mine["image_id"])["status"] == "ready"
+
+
+def test_a_form_cannot_write_into_the_public_renditions(
+    api: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    # Given an editor's form for a pending image
+    answer = ask(api, product_id, "image/jpeg", 100_000).json()
+    rendition = f"images/{product_id}/{answer['image_id']}/1024.webp"
+    # When its key is changed to where the CDN serves the image from
+    status, error = send(answer["upload"], images.photo(fmt="WEBP"), key=rendition)
+    # Then S3 refuses it: 403
+    assert refusal(status, error)[:2] == (403, "AccessDenied")
+    assert error["Message"].startswith(CONDITION_FAILED + '["eq", "$key", ')
+    # And nothing was written under images/
+    assert keys(s3, bucket, f"images/{product_id}/") == []
+
+
+def test_a_form_used_after_it_expired_is_refused(
+    local_system: Any,
+    api: Api,
+    s3: Any,
+    bucket: str,
+    product_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infra.local.moto import s3_post
+
+    # Given a form valid for five minutes
+    answer = ask(api, product_id, "image/jpeg", 100_000).json()
+    # When it is used six minutes later (the local S3's clock moved on)
+    later = datetime.now(UTC) + timedelta(minutes=6)
+    monkeypatch.setattr(s3_post, "now", lambda: later)
+    status, error = send(answer["upload"], images.photo())
+    # Then S3 refuses it: 403, the policy expired
+    assert refusal(status, error) == (
+        403,
+        "AccessDenied",
+        "Invalid according to Policy: Policy expired.",
+    )
+    # And nothing was stored: the image is still pending
+    assert keys(s3, bucket, f"uploads/{product_id}/") == []
+    local_system.drain_events(60)  # had it been stored, its event would be done by now
+    assert settled(api, product_id, answer["image_id"], timeout=0)["status"] == "pending"
+
+
+def test_a_file_larger_than_declared_is_refused_by_s3(
+    local_system: Any, api: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    # Given a form for a 1000-byte JPEG
+    answer = ask(api, product_id, "image/jpeg", 1000).json()
+    data = images.photo(400, 300)
+    assert len(data) > 1000
+    # When a larger file is sent with it
+    status, error = send(answer["upload"], data)
+    # Then S3 refuses it: 400 EntityTooLarge, saying both sizes
+    assert (status, error["Code"]) == (400, "EntityTooLarge")
+    assert (error["ProposedSize"], error["MaxSizeAllowed"]) == (str(len(data)), "1000")
+    # And nothing was stored: the image is still pending
+    assert keys(s3, bucket, f"uploads/{product_id}/") == []
+    local_system.drain_events(60)  # had it been stored, its event would be done by now
+    assert settled(api, product_id, answer["image_id"], timeout=0)["status"] == "pending"
+
+
+def test_a_file_of_another_content_type_is_refused_by_s3(
+    api: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    # Given a form for a JPEG
+    answer = ask(api, product_id, "image/jpeg", 100_000).json()
+    # When it is sent as an HTML page
+    status, error = send(
+        answer["upload"], b"<script>alert(1)</script>", **{"Content-Type": "text/html"}
+    )
+    # Then S3 refuses it: 403, the content type is not the signed one
+    assert refusal(status, error) == (
+        403,
+        "AccessDenied",
+        f'{CONDITION_FAILED}["eq", "$Content-Type", "image/jpeg"]',
+    )
+    assert keys(s3, bucket, f"uploads/{product_id}/") == []
+
+
+def test_a_form_whose_policy_or_signature_was_forged_is_refused(
+    api: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    # Given a form for a 5000-byte PNG
+    form = ask(api, product_id, "image/png", 5000).json()["upload"]
+    # When its policy is rewritten to allow 1 GiB (its signature kept), or its signature
+    # replaced
+    policy = decode_policy(form["fields"])
+    policy["conditions"] = [
+        ["content-length-range", 1, 1 << 30] if isinstance(c, list) else c
+        for c in policy["conditions"]
+    ]
+    widened = base64.b64encode(json.dumps(policy).encode()).decode()
+    large = images.photo(1600, 1200, fmt="PNG")
+    rewritten = send(form, large, policy=widened)
+    forged = send(form, images.photo(fmt="PNG"), **{"x-amz-signature": "0" * 64})
+    # Then S3 refuses both: 403 SignatureDoesNotMatch
+    assert (rewritten[0], rewritten[1]["Code"]) == (403, "SignatureDoesNotMatch")
+    assert (forged[0], forged[1]["Code"]) == (403, "SignatureDoesNotMatch")
+    # And nothing was stored
+    assert keys(s3, bucket, f"uploads/{product_id}/") == []
+
+
+def test_a_post_with_no_policy_at_all_is_refused(
+    local_system: Any, api: Api, s3: Any, bucket: str, product_id: str
+) -> None:
+    # Given the key of a pending image
+    answer = ask(api, product_id, "image/jpeg", 100_000).json()
+    key = answer["upload"]["fields"]["key"]
+    # When a file is POSTed to the bucket with that key and no policy or signature
+    response = requests.post(
+        answer["upload"]["url"],
+        data={"key": key, "Content-Type": "image/jpeg"},
+        files={"file": ("photo.jpg", images.photo(), "image/jpeg")},
+        timeout=30,
+    )
+    # Then S3 takes it as anonymous and refuses it: 403 AccessDenied
+    assert refusal(response.status_code, s3_error(response.content)) == (
+        403,
+        "AccessDenied",
+        "Access Denied",
+    )
+    # And nothing was stored: the image is still pending
+    assert keys(s3, bucket, key) == []
+    local_system.drain_events(60)  # had it been stored, its event would be done by now
+    assert settled(api, product_id, answer["image_id"], timeout=0)["status"] == "pending"

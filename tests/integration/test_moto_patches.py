@@ -69,6 +69,7 @@ def _patched_classes() -> list[Any]:
     from moto.dynamodb.models.table import StreamShard, Table
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from moto.s3.responses import S3Response
     from moto.sqs.models import Queue, SQSBackend
 
     return [
@@ -81,6 +82,7 @@ def _patched_classes() -> list[Any]:
         SQSBackend,
         DomainDispatcherApplication,
         DynamoDBStreamsHandler,
+        S3Response,
     ]
 
 
@@ -132,6 +134,24 @@ def test_a_method_moto_renamed_is_refused_before_anything_is_patched() -> None:
     assert speed["queue_messages_untouched"]
     assert "moto.dynamodb.models.DynamoDBBackend.import_table" in correctness["error"]
     assert correctness["serialized"] == []
+
+
+def test_moto_without_its_s3_post_handler_is_refused_before_dynamodb_is_patched() -> None:
+    # Given a moto whose S3 no longer has the POST handler the upload check wraps
+    # When the correctness patches are applied
+    report = _in_child("renamed_s3")
+    # Then they refuse, naming it, and neither S3 nor DynamoDB was patched
+    assert "moto.s3.responses.S3Response._bucket_response_post" in report["error"]
+    assert report["serialized"] == []
+
+
+def test_the_s3_post_check_wraps_moto_once_however_many_threads_apply_it() -> None:
+    # Given a fresh moto
+    # When eight threads apply the correctness patches at once
+    report = _in_child("s3_once")
+    # Then moto's POST handler is wrapped exactly once, by the upload check
+    assert report["marks"] == ["post-policy-checked"]
+    assert report["wraps_moto_s_own"]
 
 
 # --- one list of writes ------------------------------------------------------------------
@@ -360,6 +380,41 @@ def _renamed() -> dict[str, Any]:
     return report
 
 
+def _renamed_s3() -> dict[str, Any]:
+    from moto.s3.responses import S3Response
+
+    from infra.local.moto import MotoMismatchError, apply_correctness
+    from infra.local.moto.correctness import SERIALIZED
+
+    del S3Response._bucket_response_post
+    try:
+        apply_correctness()
+    except MotoMismatchError as error:
+        return {"error": str(error), "serialized": _marked(SERIALIZED)}
+    return {"error": "", "serialized": _marked(SERIALIZED)}
+
+
+def _s3_once() -> dict[str, Any]:
+    from moto.s3.responses import S3Response
+
+    from infra.local.moto import apply_correctness
+    from infra.local.moto._patching import patches_of
+
+    original = S3Response._bucket_response_post
+    threads = [threading.Thread(target=apply_correctness) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    handler = S3Response._bucket_response_post
+    return {
+        "marks": sorted(patches_of(handler)),
+        "wraps_moto_s_own": getattr(handler, "__wrapped__", None) is original,
+    }
+
+
 if __name__ == "__main__":
     sys.path[:0] = [str(ROOT / "layers" / "core"), str(ROOT)]
-    json.dump({"coverage": _coverage, "renamed": _renamed}[sys.argv[1]](), sys.stdout)
+    cases = {"coverage": _coverage, "renamed": _renamed, "renamed_s3": _renamed_s3}
+    cases["s3_once"] = _s3_once
+    json.dump(cases[sys.argv[1]](), sys.stdout)

@@ -43,8 +43,9 @@ def check_moto_version() -> None:
 
 
 def apply_correctness() -> None:
-    """moto's DynamoDB writes made atomic and serializable, as DynamoDB's are (once per
-    process, from any thread): correctness, for everything that runs on moto server."""
+    """moto's DynamoDB writes made atomic and serializable, as DynamoDB's are, and S3's
+    presigned POST uploads checked as S3 checks them (once per process, from any thread):
+    correctness, for everything that runs on moto server."""
     check_moto_version()
     correctness.apply()
 

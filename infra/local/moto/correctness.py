@@ -6,6 +6,10 @@ condition; DynamoDB never lets that happen. Without this, two concurrent creates
 could both succeed locally, which they cannot in the cloud. Every write of
 `writes.WRITES` (PartiQL included: its statements read every table, then write) holds one
 re-entrant lock for as long as it runs, so each is atomic and all of them serializable.
+
+S3's browser-based uploads are a correctness patch too (`s3_post.py`): moto stores any POST
+to a bucket, S3 only one its signed policy allows. Both are applied together, after
+everything either replaces has been found.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from infra.local.moto import s3_post
 from infra.local.moto._patching import load, mark, once, require
 from infra.local.moto.writes import write_methods
 
@@ -127,7 +132,9 @@ _TRANSACTION_IMPORTS = {
 
 @once
 def apply() -> None:
-    """Serialize every write of WRITES, TransactWriteItems replaced as above."""
+    """Serialize every write of WRITES, TransactWriteItems replaced as above; S3's POST
+    Object checked as S3 checks it (s3_post)."""
+    s3_response = s3_post.target()  # looked for first: a miss leaves DynamoDB unpatched too
     (backend,) = load("moto.dynamodb.models", "DynamoDBBackend")
     require(backend, *_TRANSACTION_CALLS)
     for module, names in _TRANSACTION_IMPORTS.items():
@@ -135,3 +142,4 @@ def apply() -> None:
     for owner, name in write_methods():
         cheap = owner is backend and name == "transact_write_items"
         setattr(owner, name, _serialized(transact_write_items if cheap else getattr(owner, name)))
+    s3_post.patch(s3_response)
