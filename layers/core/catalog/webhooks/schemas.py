@@ -5,19 +5,34 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from catalog.core.patch import Patch
 from catalog.core.text import clean_line
 from catalog.core.types import Timestamp
 from catalog.events.envelope import EventType
-from catalog.webhooks.urls import MAX_URL_LENGTH
+from catalog.webhooks.urls import MAX_URL_LENGTH, RefusedUrl, parse
 
 
 def _unique(values: list[EventType]) -> list[EventType]:
     return list(dict.fromkeys(values))
 
 
-WebhookUrl = Annotated[str, StringConstraints(min_length=8, max_length=MAX_URL_LENGTH)]
+def _callable_url(url: str) -> str:
+    # The URL's form and scheme, refused here with the reason before anything is looked
+    # up; the service then checks the addresses its host resolves to.
+    try:
+        parse(url)
+    except RefusedUrl as refused:
+        raise PydanticCustomError("refused_url", "{reason}", {"reason": str(refused)}) from None
+    return url
+
+
+WebhookUrl = Annotated[
+    str,
+    StringConstraints(min_length=8, max_length=MAX_URL_LENGTH),
+    AfterValidator(_callable_url),
+]
 Events = Annotated[list[EventType], Field(min_length=1, max_length=5), AfterValidator(_unique)]
 Description = Annotated[str, AfterValidator(clean_line), StringConstraints(max_length=500)]
 
