@@ -36,6 +36,8 @@ CENT = Decimal("0.01")
 # or other scripts' digits, all of which Decimal() would take ("1e2", "1_000", "\uff15").
 AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 _AMOUNT = re.compile(AMOUNT_PATTERN)
+QUERY_AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"  # a price bound: no sign either ("-0")
+_QUERY_AMOUNT = re.compile(QUERY_AMOUNT_PATTERN)
 _QUERY_INTEGER = re.compile(r"[0-9]{1,10}")  # more digits are out of every range anyway
 
 
@@ -56,6 +58,15 @@ def _exact_amount(value: Any) -> Any:
             raise ValueError("must be written without an exponent")
         if isinstance(exponent, int) and exponent < -2:
             raise ValueError("must have at most 2 decimal places")
+    return value
+
+
+def _query_amount(value: Any) -> Any:
+    """A query string's price bound: digits 0-9, at most 2 decimal places, no sign."""
+    if isinstance(value, str):
+        if not _QUERY_AMOUNT.fullmatch(value):
+            raise ValueError("must be written like '19.99': digits 0-9, at most 2 decimal places")
+        return Decimal(value)
     return value
 
 
@@ -190,9 +201,9 @@ SearchText = Annotated[
 # Query parameters arrive as strings: these take exactly the spellings the API documents.
 QueryAmount = Annotated[
     Decimal,
-    BeforeValidator(_exact_amount),
+    BeforeValidator(_query_amount),
     Field(ge=0, le=MAX_PRICE),
-    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"}),
+    WithJsonSchema({"type": "string", "pattern": QUERY_AMOUNT_PATTERN}),
 ]
 QueryFlag = Annotated[StrictBool, BeforeValidator(_query_flag), WithJsonSchema({"type": "boolean"})]
 PageSize = Annotated[
