@@ -21,7 +21,13 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from catalog.core.currencies import ISO_4217
+from catalog.core.currencies import (
+    AMOUNT_PATTERN,
+    ISO_4217,
+    QUERY_AMOUNT_PATTERN,
+    exact_amount,
+    query_amount,
+)
 from catalog.core.patch import Patch
 from catalog.core.text import clean_line, clean_multiline
 from catalog.core.types import Timestamp
@@ -32,42 +38,7 @@ SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 PRODUCT_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"  # a ULID: time-sortable, 26 Crockford chars
 MAX_PRICE = Decimal("1000000")
 CENT = Decimal("0.01")
-# Plain decimal notation, ASCII digits only: no exponent, sign "+", spaces, "_" separators
-# or other scripts' digits, all of which Decimal() would take ("1e2", "1_000", "\uff15").
-AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]{1,2})?$"
-_AMOUNT = re.compile(AMOUNT_PATTERN)
-QUERY_AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"  # a price bound: no sign either ("-0")
-_QUERY_AMOUNT = re.compile(QUERY_AMOUNT_PATTERN)
 _QUERY_INTEGER = re.compile(r"[0-9]{1,10}")  # more digits are out of every range anyway
-
-
-def _exact_amount(value: Any) -> Any:
-    """Accept a JSON number (parsed as Decimal) or a plain decimal string; never a float or
-    bool, and never more than 2 decimal places as written ("5.000" included)."""
-    if isinstance(value, bool | float):
-        raise ValueError("must be an exact decimal (a JSON number or a string like '19.99')")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, str):
-        if not _AMOUNT.fullmatch(value):
-            raise ValueError("must be written like '19.99': digits 0-9, at most 2 decimal places")
-        return Decimal(value)
-    if isinstance(value, Decimal) and value.is_finite():
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent > 0:  # only exponent notation gives these
-            raise ValueError("must be written without an exponent")
-        if isinstance(exponent, int) and exponent < -2:
-            raise ValueError("must have at most 2 decimal places")
-    return value
-
-
-def _query_amount(value: Any) -> Any:
-    """A query string's price bound: digits 0-9, at most 2 decimal places, no sign."""
-    if isinstance(value, str):
-        if not _QUERY_AMOUNT.fullmatch(value):
-            raise ValueError("must be written like '19.99': digits 0-9, at most 2 decimal places")
-        return Decimal(value)
-    return value
 
 
 def _query_flag(value: Any) -> Any:
@@ -83,7 +54,7 @@ def _query_integer(value: Any) -> Any:
     """A query string's whole number: ASCII digits only (no sign, "_", spaces or "1e3")."""
     if isinstance(value, str):
         if not _QUERY_INTEGER.fullmatch(value):
-            raise ValueError("must be a whole number written with digits 0-9")
+            raise ValueError("must be a whole number of at most 10 digits 0-9")
         return int(value)
     return value
 
@@ -121,7 +92,7 @@ _PRICE_SCHEMA = {
 # A price as clients send it (create, patch, batch operations)...
 Price = Annotated[
     Decimal,
-    BeforeValidator(_exact_amount),
+    BeforeValidator(exact_amount),
     Field(gt=0, le=MAX_PRICE, decimal_places=2, allow_inf_nan=False),
     PlainSerializer(_two_places, return_type=str, when_used="json"),
     WithJsonSchema(_PRICE_SCHEMA, mode="validation"),
@@ -201,7 +172,7 @@ SearchText = Annotated[
 # Query parameters arrive as strings: these take exactly the spellings the API documents.
 QueryAmount = Annotated[
     Decimal,
-    BeforeValidator(_query_amount),
+    BeforeValidator(query_amount),
     Field(ge=0, le=MAX_PRICE),
     WithJsonSchema({"type": "string", "pattern": QUERY_AMOUNT_PATTERN}),
 ]
