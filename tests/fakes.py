@@ -1,10 +1,11 @@
-"""An in-memory product store with the same contract as the DynamoDB repository."""
+"""In-memory stores with the same contracts as the DynamoDB repositories."""
 
 from __future__ import annotations
 
 import threading
 
 from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
+from catalog.identity.revocation import AccessRecord
 from catalog.products.listing import POSITION, ListingPlan, first_match, position_of
 from catalog.products.schemas import Product
 
@@ -78,3 +79,18 @@ class InMemoryProductStore:
         page = ordered[: plan.limit]
         more = len(ordered) > plan.limit
         return page, position_of(page[-1], plan.order, term) if more else None
+
+
+class MemoryRecords:
+    """Access records in a dict, counting reads."""
+
+    def __init__(self, *records: AccessRecord) -> None:
+        self.items = {r.sub: r for r in records}
+        self.reads = 0
+
+    def get(self, sub: str) -> AccessRecord | None:
+        self.reads += 1
+        return self.items.get(sub)
+
+    def save(self, record: AccessRecord) -> None:
+        self.items[record.sub] = record

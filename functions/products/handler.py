@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import catalog.runtime  # the function's init starts here (catalog/runtime.py)
 
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -20,16 +19,18 @@ from catalog.http.responses import problems, returns
 from catalog.products.batch import BatchService
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import (
-    MAX_PRICE,
     MAX_QUERY_TAGS,
     SLUG_PATTERN,
     BatchRequest,
     BatchResponse,
+    PageSize,
     Product,
     ProductCreate,
     ProductPage,
     ProductPatch,
     ProductQuery,
+    QueryAmount,
+    QueryFlag,
     SearchText,
     Sort,
     Status,
@@ -77,10 +78,10 @@ def list_products(
         ),
     ] = None,
     min_price: Annotated[
-        Decimal | None, Query(ge=0, le=MAX_PRICE, decimal_places=2, description="Lowest price")
+        QueryAmount | None, Query(description="Lowest price, like 9.99 (at most 2 places)")
     ] = None,
     max_price: Annotated[
-        Decimal | None, Query(ge=0, le=MAX_PRICE, decimal_places=2, description="Highest price")
+        QueryAmount | None, Query(description="Highest price, like 9.99 (at most 2 places)")
     ] = None,
     tag: Annotated[
         list[Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]] | None,
@@ -89,12 +90,14 @@ def list_products(
     tag_mode: Annotated[
         Literal["any", "all"], Query(description="Several tags: any of them (default) or all")
     ] = "any",
-    in_stock: Annotated[bool, Query(description="true: only products with stock")] = False,
+    in_stock: Annotated[
+        QueryFlag, Query(description="true: only products with stock; exactly true or false")
+    ] = False,
     q: Annotated[
         SearchText | None,
         Query(description="Words of the name or SKU, each a prefix; no case or accents"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
+    limit: Annotated[PageSize, Query(description="Page size, 1-100")] = 20,
     cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
 ) -> Response[str]:
     """List products: filter by category, price, tags, stock and words, sort, page by cursor."""

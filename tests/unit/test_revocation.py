@@ -8,23 +8,9 @@ import pytest
 from catalog.core.errors import Unauthorized
 from catalog.identity.principal import Principal
 from catalog.identity.revocation import AccessRecord, RevocationCheck, effective, next_second
+from tests.fakes import MemoryRecords
 
 EDITOR = Principal(sub="u-1", role="editor", issued_at=1_000)
-
-
-class MemoryRecords:
-    """Access records in a dict, counting reads."""
-
-    def __init__(self, *records: AccessRecord) -> None:
-        self.items = {r.sub: r for r in records}
-        self.reads = 0
-
-    def get(self, sub: str) -> AccessRecord | None:
-        self.reads += 1
-        return self.items.get(sub)
-
-    def save(self, record: AccessRecord) -> None:
-        self.items[record.sub] = record
 
 
 class Clock:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from catalog.products.schemas import ProductCreate, ProductPatch
 from tests.conftest import product_payload
@@ -38,7 +38,7 @@ def test_defaults_fill_optional_fields() -> None:
 
 
 @pytest.mark.parametrize(
-    "price", ["19.99", Decimal("0.01"), 1000000, "1000000.00", Decimal("1E+2"), 7]
+    "price", ["19.99", Decimal("0.01"), 1000000, "1000000.00", Decimal("100"), 7, "0.5", "007.50"]
 )
 def test_valid_prices(price: Any) -> None:
     assert errors_of(price=price) == []
@@ -53,6 +53,34 @@ def test_invalid_prices_are_refused(price: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "price",
+    [
+        "1e2",  # exponent: Decimal() reads it as 100
+        "1E2",
+        Decimal("1E+2"),  # what the JSON number 1e2 parsed to before the parser refused it
+        "\uff15",  # a full-width 5
+        "\u0661\u0662",  # Arabic-Indic 12
+        "1_000",  # a separator Decimal() ignores
+        "+5",
+        " 5",
+        "5 ",
+        "5\n",
+        "5.",
+        ".5",
+        "5.000",  # three places as written, though worth 5
+        Decimal("5.000"),
+        "0x10",
+        "",
+    ],
+)
+def test_prices_in_any_notation_but_plain_decimal_digits_are_refused(price: Any) -> None:
+    # Given a product whose price is written in a notation other than plain decimal digits
+    # When it is validated
+    # Then the price is refused
+    assert errors_of(price=price) == ["price"]
+
+
+@pytest.mark.parametrize(
     ("field", "value"),
     [
         ("name", ""),
@@ -60,8 +88,16 @@ def test_invalid_prices_are_refused(price: Any) -> None:
         ("name", "x" * 201),
         ("name", "bad\x00name"),
         ("name", "tab\tinside"),
+        ("name", "gpj\u202eexe.jpg"),  # a bidi override
+        ("name", "Mu\u200bg"),  # a zero-width space
+        ("name", "Mug\ufeff"),
+        ("name", "\u3164"),  # a Hangul filler: a name drawn as nothing
+        ("name", "two\u2028lines"),
+        ("name", "bad \ufffd bytes"),
         ("description", "x" * 5001),
         ("description", "bell\x07"),
+        ("description", "reads \u2067backwards\u2069"),
+        ("description", "bad \ufffd bytes"),
         ("sku", "has space"),
         ("sku", "-leading-dash"),
         ("sku", "x" * 65),
@@ -70,10 +106,12 @@ def test_invalid_prices_are_refused(price: Any) -> None:
         ("category", "Not A Slug"),
         ("tags", [f"t{i}" for i in range(21)]),
         ("tags", ["dup", "dup"]),
+        ("tags", ["\uff54ag"]),  # a full-width letter
         ("stock", -1),
         ("stock", "5"),
         ("stock", True),
         ("stock", 1.5),
+        ("stock", Decimal("5.0")),
         ("status", "published"),
     ],
 )
@@ -120,3 +158,89 @@ def test_a_patch_lists_only_the_fields_sent() -> None:
 def test_invalid_patches_are_refused(body: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         ProductPatch.model_validate(body)
+
+
+@pytest.mark.parametrize("lax", ["true", "yes", "on", 1, 0, "1", "false"])
+def test_booleans_in_bodies_are_json_booleans_only(lax: Any) -> None:
+    from catalog.products.schemas import BatchRequest
+    from catalog.users.schemas import AdminUserPatch
+    from catalog.webhooks.schemas import WebhookPatch
+
+    # Given bodies whose boolean field holds something that is not a JSON boolean
+    operations = [{"op": "delete", "id": "x"}]
+    bodies = [
+        (BatchRequest, "atomic", {"atomic": lax, "operations": operations}),
+        (AdminUserPatch, "enabled", {"enabled": lax}),
+        (WebhookPatch, "active", {"active": lax}),
+    ]
+    for model, field, body in bodies:
+        # When each is validated
+        with pytest.raises(ValidationError) as caught:
+            model.model_validate(body)
+        # Then it is refused for that field
+        assert [e["loc"] for e in caught.value.errors()] == [(field,)]
+
+
+def test_booleans_in_bodies_take_true_and_false() -> None:
+    from catalog.products.schemas import BatchRequest
+    from catalog.users.schemas import AdminUserPatch
+
+    assert BatchRequest.model_validate({"atomic": True, "operations": [{}]}).atomic is True
+    assert AdminUserPatch.model_validate({"enabled": False}).enabled is False
+
+
+@pytest.mark.parametrize("version", ["1", True, Decimal("1"), 1.0])
+def test_a_batch_version_is_a_json_integer(version: Any) -> None:
+    from catalog.products.batch import _operation
+
+    # When a batch delete names its version as anything but an integer
+    with pytest.raises(ValidationError) as caught:
+        _operation.validate_python({"op": "delete", "id": "x", "if_match": version})
+    # Then the operation is refused for its version
+    assert [e["loc"][-1] for e in caught.value.errors()] == ["if_match"]
+
+
+def test_an_unknown_batch_operation_is_named_in_our_words_without_its_input() -> None:
+    from catalog.products.batch import _operation
+
+    # When an operation of an unknown kind, 20 KB long, is validated
+    with pytest.raises(ValidationError) as caught:
+        _operation.validate_python({"op": "x" * 20_000})
+    # Then the error says which kinds there are, and quotes nothing of the input
+    (error,) = caught.value.errors(include_input=False)
+    assert error["msg"] == "op must be one of 'create', 'update', 'delete'"
+    assert "xxx" not in str(error)
+
+
+@pytest.mark.parametrize(
+    "email", ["ann\u202e@example.com", "ann\u200b@example.com", "ann\x00@example.com"]
+)
+def test_emails_refuse_hidden_characters(email: str) -> None:
+    from catalog.users.schemas import Email
+
+    with pytest.raises(ValidationError):
+        TypeAdapter(Email).validate_python(email)
+
+
+def test_emails_are_trimmed_and_lower_cased() -> None:
+    from catalog.users.schemas import Email
+
+    assert TypeAdapter(Email).validate_python("  Ann@Example.COM ") == "ann@example.com"
+
+
+@pytest.mark.parametrize(
+    ("model", "body"),
+    [
+        ("catalog.categories.schemas:CategoryCreate", {"slug": "a", "name": "Lamps\u202e"}),
+        ("catalog.users.schemas:ProfilePatch", {"name": "Ann\u2066"}),
+        ("catalog.webhooks.schemas:WebhookPatch", {"description": "ping\u200d"}),
+        ("catalog.auth.schemas:RefreshRequest", {"refresh_token": "abc def"}),
+        ("catalog.auth.schemas:RefreshRequest", {"refresh_token": "abc\u00e9"}),
+    ],
+)
+def test_every_one_line_field_refuses_hidden_characters(model: str, body: dict[str, Any]) -> None:
+    import importlib
+
+    module, name = model.split(":")
+    with pytest.raises(ValidationError):
+        getattr(importlib.import_module(module), name).model_validate(body)

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from catalog.users.schemas import Email, Password, PersonName
 
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{4,12}$")]
+# Tokens are printable ASCII (base64url segments, or moto's UUIDs): nothing else is one.
+Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[!-~]+$")]
 
 
 class _Body(BaseModel):
@@ -32,7 +34,7 @@ class Credentials(_Body):
 
 
 class RefreshRequest(_Body):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    refresh_token: Token
 
 
 class ForgotPassword(_Body):

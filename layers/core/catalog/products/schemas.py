@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -10,13 +11,23 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
+    StrictBool,
     StrictInt,
     StringConstraints,
+    Tag,
+    WithJsonSchema,
 )
 
-from catalog.core.currencies import ISO_4217
+from catalog.core.currencies import (
+    AMOUNT_PATTERN,
+    ISO_4217,
+    QUERY_AMOUNT_PATTERN,
+    exact_amount,
+    query_amount,
+)
 from catalog.core.patch import Patch
 from catalog.core.text import clean_line, clean_multiline
 from catalog.core.types import Timestamp
@@ -27,14 +38,24 @@ SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 PRODUCT_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"  # a ULID: time-sortable, 26 Crockford chars
 MAX_PRICE = Decimal("1000000")
 CENT = Decimal("0.01")
+_QUERY_INTEGER = re.compile(r"[0-9]{1,10}")  # more digits are out of every range anyway
 
 
-def _exact_amount(value: Any) -> Any:
-    """Accept a JSON number (parsed as Decimal) or a decimal string; never a float or bool."""
-    if isinstance(value, bool | float):
-        raise ValueError("must be an exact decimal (a JSON number or a string like '19.99')")
-    if isinstance(value, int):
-        return Decimal(value)
+def _query_flag(value: Any) -> Any:
+    """A query string's boolean: exactly `true` or `false`, lower case as in JSON."""
+    if isinstance(value, str):
+        if value not in ("true", "false"):
+            raise ValueError("must be true or false")
+        return value == "true"
+    return value
+
+
+def _query_integer(value: Any) -> Any:
+    """A query string's whole number: ASCII digits only (no sign, "_", spaces or "1e3")."""
+    if isinstance(value, str):
+        if not _QUERY_INTEGER.fullmatch(value):
+            raise ValueError("must be a whole number of at most 10 digits 0-9")
+        return int(value)
     return value
 
 
@@ -62,9 +83,23 @@ Sku = Annotated[
 ]
 Name = Annotated[str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=200)]
 Description = Annotated[str, AfterValidator(clean_multiline), StringConstraints(max_length=5000)]
+_PRICE_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "exclusiveMinimum": 0, "maximum": 1000000, "multipleOf": 0.01},
+        {"type": "string", "pattern": AMOUNT_PATTERN},
+    ]
+}
+# A price as clients send it (create, patch, batch operations)...
 Price = Annotated[
     Decimal,
-    BeforeValidator(_exact_amount),
+    BeforeValidator(exact_amount),
+    Field(gt=0, le=MAX_PRICE, decimal_places=2, allow_inf_nan=False),
+    PlainSerializer(_two_places, return_type=str, when_used="json"),
+    WithJsonSchema(_PRICE_SCHEMA, mode="validation"),
+]
+# ...and as stored and returned: the value the service wrote, always two places in JSON.
+StoredPrice = Annotated[
+    Decimal,
     Field(gt=0, le=MAX_PRICE, decimal_places=2, allow_inf_nan=False),
     PlainSerializer(_two_places, return_type=str, when_used="json"),
 ]
@@ -115,7 +150,7 @@ class Product(BaseModel):
     sku: str
     name: str
     description: str
-    price: Price
+    price: StoredPrice
     currency: str
     category: str
     tags: list[str]
@@ -133,6 +168,20 @@ class Product(BaseModel):
 MAX_QUERY_TAGS = 10  # tags one listing may ask for
 SearchText = Annotated[
     str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=100)
+]
+# Query parameters arrive as strings: these take exactly the spellings the API documents.
+QueryAmount = Annotated[
+    Decimal,
+    BeforeValidator(query_amount),
+    Field(ge=0, le=MAX_PRICE),
+    WithJsonSchema({"type": "string", "pattern": QUERY_AMOUNT_PATTERN}),
+]
+QueryFlag = Annotated[StrictBool, BeforeValidator(_query_flag), WithJsonSchema({"type": "boolean"})]
+PageSize = Annotated[
+    int,
+    BeforeValidator(_query_integer),
+    Field(ge=1, le=100),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 100}),
 ]
 Sort = Literal["created_at", "-created_at", "price", "-price", "name", "-name"]
 
@@ -182,6 +231,9 @@ class ProductPage(BaseModel):
 
 
 MAX_BATCH = 100
+Version = Annotated[StrictInt, Field(ge=1)]
+# Ids in a batch are echoed in their results' errors: bounded (a product id has 26).
+OperationId = Annotated[str, StringConstraints(max_length=64)]
 
 
 class CreateOperation(BaseModel):
@@ -195,9 +247,9 @@ class UpdateOperation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     op: Literal["update"]
-    id: str
+    id: OperationId
     changes: ProductPatch
-    if_match: Annotated[int, Field(ge=1)] | None = Field(
+    if_match: Version | None = Field(
         None, description="Apply only to this version (as If-Match does)."
     )
 
@@ -206,12 +258,25 @@ class DeleteOperation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     op: Literal["delete"]
-    id: str
-    if_match: Annotated[int, Field(ge=1)] | None = None
+    id: OperationId
+    if_match: Version | None = None
 
 
+def _kind(operation: Any) -> Any:
+    return operation.get("op") if isinstance(operation, dict) else getattr(operation, "op", None)
+
+
+# A callable discriminator, for an error of our wording: pydantic's own quotes the unknown
+# `op` whole, however long.
 Operation = Annotated[
-    CreateOperation | UpdateOperation | DeleteOperation, Field(discriminator="op")
+    Annotated[CreateOperation, Tag("create")]
+    | Annotated[UpdateOperation, Tag("update")]
+    | Annotated[DeleteOperation, Tag("delete")],
+    Discriminator(
+        _kind,
+        custom_error_type="unknown_operation",
+        custom_error_message="op must be one of 'create', 'update', 'delete'",
+    ),
 ]
 
 
@@ -221,7 +286,7 @@ class BatchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    atomic: bool = Field(False, description="All operations succeed, or none is applied.")
+    atomic: StrictBool = Field(False, description="All operations succeed, or none is applied.")
     operations: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH)]
 
 

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from catalog.core.patch import Patch
 from catalog.core.text import clean_line
 from catalog.core.types import Timestamp
 
 Role = Literal["viewer", "editor", "admin"]
-# Cognito checks addresses again; this keeps obvious garbage out and the case stable.
+
+
+def _email(value: str) -> str:
+    return clean_line(value).lower()
+
+
+# Cognito checks addresses again; this keeps obvious garbage (and, as in every one-line
+# field, hidden characters: an address lands in email headers) out and the case stable.
 Email = Annotated[
     str,
-    AfterValidator(lambda v: v.strip().lower()),
+    AfterValidator(_email),
     StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254),
 ]
+# Taken as typed: never normalized or trimmed (that would change a password), only bounded.
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 PersonName = Annotated[
     str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=100)
@@ -48,7 +56,7 @@ class AdminUserPatch(Patch):
 
     name: PersonName | None = None
     role: Role | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class UserPage(BaseModel):

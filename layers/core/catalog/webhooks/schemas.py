@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from catalog.core.patch import Patch
@@ -53,7 +53,7 @@ class WebhookPatch(Patch):
     url: WebhookUrl | None = None
     events: Events | None = None
     description: Description | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class Webhook(BaseModel):
