@@ -1,87 +1,25 @@
-"""Local API Gateway: HTTP requests in, REST proxy events to the topology's functions, out.
-
-It serves exactly the routes the topology declares (plus, like the CDK stack, an `ANY`
-fallback per path so the owning function answers 405 and CORS preflight), builds events
-the way API Gateway's Lambda proxy integration does, and answers with the same gateway
-responses as the deployed API when no function is involved.
-"""
+"""The local API Gateway: the server, its Cognito authorizer and its own answers."""
 
 from __future__ import annotations
 
 import base64
-import fnmatch
-import re
 import sys
 import threading
-import time
 import traceback
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from catalog.core.errors import Unauthorized
-from catalog.identity.access import PUBLIC, Access
 from catalog.identity.principal import bearer_token, verify_signed_token
-from infra import gateway_responses, topology
+from infra import gateway_responses
 from infra.local.functions import LocalFunction
+from infra.local.gateway.events import proxy_event
+from infra.local.gateway.routes import ANY, GatewayRoute, match, route_table, specificity
 
-ANY = "ANY"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-
-
-@dataclass(frozen=True)
-class GatewayRoute:
-    method: str  # an HTTP method, or ANY
-    path: str  # API Gateway template, e.g. /v1/products/{id}
-    function: str
-    pattern: re.Pattern[str]
-    access: Access = PUBLIC
-
-    @property
-    def authorized(self) -> bool:
-        """Whether the Cognito authorizer guards this method (as in the CDK stack)."""
-        return not self.access.public
-
-
-def _compile(path: str) -> re.Pattern[str]:
-    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
-    return re.compile(f"^{regex}$")
-
-
-def route_table() -> list[GatewayRoute]:
-    """Every (method, path) -> function this gateway serves, derived from the topology."""
-    routes = [
-        GatewayRoute(r.method, r.path, r.function, _compile(r.path), r.access)
-        for r in topology.ROUTES
-    ]
-    routes += [
-        GatewayRoute(ANY, path, owner, _compile(path)) for path, owner in topology.paths().items()
-    ]
-    return routes
-
-
-def _specificity(route: GatewayRoute) -> tuple[int, int]:
-    # API Gateway prefers literal path segments over {parameters}, then a method over ANY.
-    literal = sum(1 for part in route.path.split("/") if part and not part.startswith("{"))
-    return (-literal, 1 if route.method == ANY else 0)
-
-
-def _split_headers(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
-    single: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    for name, value in pairs:
-        single[name] = value
-        multi.setdefault(name, []).append(value)
-    return single, multi
-
-
-def _is_binary(content_type: str | None) -> bool:
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    return any(fnmatch.fnmatch(media_type, p) for p in topology.BINARY_MEDIA_TYPES)
 
 
 class _Server(ThreadingHTTPServer):
@@ -95,7 +33,7 @@ class LocalGateway:
     ) -> None:
         self.functions = functions
         self.stage = stage
-        self.routes = sorted(route_table(), key=_specificity)
+        self.routes = sorted(route_table(), key=specificity)
         handler = type("Handler", (_RequestHandler,), {"gateway": self})
         self.server = _Server((host, port), handler)
         self._thread: threading.Thread | None = None
@@ -115,75 +53,7 @@ class LocalGateway:
         self.server.server_close()
 
     def match(self, method: str, path: str) -> tuple[GatewayRoute, dict[str, str]] | None:
-        for route in self.routes:
-            found = route.pattern.match(path)
-            if found and route.method in (method, ANY):
-                return route, found.groupdict()
-        return None
-
-    def build_event(
-        self,
-        route: GatewayRoute,
-        path_parameters: dict[str, str],
-        method: str,
-        raw_path: str,
-        query: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        client_ip: str,
-        claims: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
-        """A REST API Lambda proxy event, as API Gateway builds it."""
-        single, multi = _split_headers(headers)
-        query_pairs = parse_qsl(query, keep_blank_values=True)
-        multi_query: dict[str, list[str]] = {}
-        for name, value in query_pairs:
-            multi_query.setdefault(name, []).append(value)
-        content_type = next((v for k, v in single.items() if k.lower() == "content-type"), None)
-        binary = _is_binary(content_type)
-        text_body: str | None
-        if not body:
-            text_body = None
-        elif binary:
-            text_body = base64.b64encode(body).decode()
-        else:
-            text_body = body.decode("utf-8", "replace")
-        now = time.time()
-        request_id = str(uuid.uuid4())
-        host = next((v for k, v in single.items() if k.lower() == "host"), "127.0.0.1")
-        user_agent = next((v for k, v in single.items() if k.lower() == "user-agent"), None)
-        resource = route.path
-        return {
-            "resource": resource,
-            "path": raw_path,
-            "httpMethod": method,
-            "headers": single or None,
-            "multiValueHeaders": multi or None,
-            "queryStringParameters": dict(query_pairs) or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": path_parameters or None,
-            "stageVariables": None,
-            "requestContext": {
-                "resourceId": "local",
-                "resourcePath": resource,
-                "httpMethod": method,
-                "extendedRequestId": request_id,
-                "requestTime": formatdate(now, usegmt=True),
-                "path": raw_path,
-                "accountId": "123456789012",
-                "protocol": "HTTP/1.1",
-                "stage": self.stage,
-                "domainPrefix": host.split(":")[0],
-                "requestTimeEpoch": int(now * 1000),
-                "requestId": request_id,
-                "identity": {"sourceIp": client_ip, "userAgent": user_agent},
-                "domainName": host,
-                "apiId": "local",
-                **({"authorizer": {"claims": claims}} if claims is not None else {}),
-            },
-            "body": text_body,
-            "isBase64Encoded": bool(text_body) and binary,
-        }
+        return match(self.routes, method, path)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -214,7 +84,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if claims is None:
                 self._answer_gateway("UNAUTHORIZED")
                 return
-        event = self.gateway.build_event(
+        event = proxy_event(
             route,
             {k: unquote(v) for k, v in params.items()},
             self.command,
@@ -223,6 +93,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             list(self.headers.items()),
             body,
             self.client_address[0],
+            self.gateway.stage,
             claims,
         )
         try:
@@ -291,6 +162,3 @@ class _RequestHandler(BaseHTTPRequestHandler):
 def describe(gateway: LocalGateway) -> str:
     rows = sorted((r.path, r.method, r.function) for r in gateway.routes if r.method != ANY)
     return "\n".join(f"  {method:<7} {path:<24} -> {fn}" for path, method, fn in rows)
-
-
-__all__ = ["LocalGateway", "describe", "route_table"]
