@@ -5,11 +5,13 @@ fallback per path so the owning function answers 405 and CORS preflight), builds
 the way API Gateway's Lambda proxy integration does, and answers with the same gateway
 responses as the deployed API when no function is involved.
 
-`routes.py` (the route table), `events.py` (proxy events), `server.py` (the server, the
-authorizer, the gateway's own answers).
+`protocol.py` and `request.py` (HTTP/1.1 on the wire: limits, timeouts, what is refused),
+`routes.py` (the route table), `events.py` (proxy events and results), `server.py` (the
+server, the authorizer, the gateway's own answers).
 """
 
+from infra.local.gateway.request import MAX_REQUEST_BYTES
 from infra.local.gateway.routes import ANY, GatewayRoute, route_table
-from infra.local.gateway.server import MAX_REQUEST_BYTES, LocalGateway, describe
+from infra.local.gateway.server import LocalGateway, describe
 
 __all__ = ["ANY", "MAX_REQUEST_BYTES", "GatewayRoute", "LocalGateway", "describe", "route_table"]

@@ -1,40 +1,69 @@
-"""The local API Gateway: the server, its Cognito authorizer and its own answers."""
+"""The local API Gateway: connections, routing, the Cognito authorizer, its own answers."""
 
 from __future__ import annotations
 
-import base64
+import socket
+import socketserver
 import sys
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from catalog.core.errors import Unauthorized
+from catalog.core.errors import CatalogError, Unauthorized
+from catalog.http.problems import problem
 from catalog.identity.principal import bearer_token, verify_signed_token
 from infra import gateway_responses
-from infra.local.functions import LocalFunction
-from infra.local.gateway.events import proxy_event
-from infra.local.gateway.routes import ANY, GatewayRoute, match, route_table, specificity
+from infra.local.gateway.events import decode_path, proxy_event, proxy_result
+from infra.local.gateway.protocol import CONTINUE, Limits, Reader, response_bytes
+from infra.local.gateway.request import Ended, Refused, Request
+from infra.local.gateway.routes import ANY, match, route_table, specificity
+from infra.stages import Stage, stage as stage_config
 
-MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+# How long a closing connection still reads what the client sends: closing a socket with
+# unread data resets the connection, and the client could lose the answer (a 413, say).
+LINGER_S = 2.0
 
 
-class _Server(ThreadingHTTPServer):
+class Invocable(Protocol):
+    """What the gateway needs of a function (infra.local.functions.LocalFunction)."""
+
+    def invoke(self, event: dict[str, Any]) -> Any: ...
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
+    allow_reuse_address = True
     request_queue_size = 128  # bursts of parallel clients, as API Gateway would accept
 
 
 class LocalGateway:
     def __init__(
-        self, functions: Mapping[str, LocalFunction], stage: str, host: str, port: int
+        self,
+        functions: Mapping[str, Invocable],
+        stage: str,
+        host: str,
+        port: int,
+        *,
+        limits: Limits | None = None,
+        config: Stage | None = None,
     ) -> None:
         self.functions = functions
         self.stage = stage
+        self.config = config or stage_config(stage)  # its CORS and HSTS settings
+        self.limits = limits or Limits()
         self.routes = sorted(route_table(), key=specificity)
-        handler = type("Handler", (_RequestHandler,), {"gateway": self})
+        handler = type("Handler", (_Connection,), {"gateway": self})
         self.server = _Server((host, port), handler)
         self._thread: threading.Thread | None = None
 
@@ -52,113 +81,144 @@ class LocalGateway:
         self.server.shutdown()
         self.server.server_close()
 
-    def match(self, method: str, path: str) -> tuple[GatewayRoute, dict[str, str]] | None:
-        return match(self.routes, method, path)
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    gateway: LocalGateway
-    protocol_version = "HTTP/1.1"
-    server_version = "catalog-local-gateway"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the functions log every request as JSON already
-
-    def _serve(self) -> None:
-        split = urlsplit(self.path)
-        raw_path = unquote(split.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_REQUEST_BYTES:
-            self._answer_gateway("REQUEST_TOO_LARGE")
-            self.close_connection = True
-            return
-        body = self.rfile.read(length) if length else b""
-        matched = self.gateway.match(self.command, raw_path)
-        if matched is None:
-            self._answer_gateway("MISSING_AUTHENTICATION_TOKEN")
-            return
-        route, params = matched
-        claims: dict[str, str] | None = None
-        if route.authorized:
-            claims = self._authorize()
-            if claims is None:
-                self._answer_gateway("UNAUTHORIZED")
-                return
-        event = proxy_event(
-            route,
-            {k: unquote(v) for k, v in params.items()},
-            self.command,
-            raw_path,
-            split.query,
-            list(self.headers.items()),
-            body,
-            self.client_address[0],
-            self.gateway.stage,
-            claims,
-        )
+    def respond(self, request: Request, client_ip: str) -> Answer:
+        """What API Gateway answers: its own response (404, 401, 400...) or the function's."""
+        path, _, query = request.target.partition("?")
         try:
-            result = self.gateway.functions[route.function].invoke(event)
-            self._answer_proxy_result(result)
+            raw_path = decode_path(path)
+            matched = match(self.routes, request.method, raw_path)
+            if matched is None:
+                return self.answer("MISSING_AUTHENTICATION_TOKEN", request)
+            route, params = matched
+            claims: dict[str, str] | None = None
+            if route.authorized:
+                claims = _authorize(request.header("Authorization"))
+                if claims is None:
+                    return self.answer("UNAUTHORIZED", request)
+            event = proxy_event(
+                route,
+                params,  # matched on the decoded path: decoded once, as API Gateway does
+                request.method,
+                raw_path,
+                query,
+                request.headers,
+                request.body,
+                client_ip,
+                self.stage,
+                claims,
+            )
+        except Refused as refused:
+            return self.answer(refused.response_type, request, refused.error)
+        try:
+            result = self.functions[route.function].invoke(event)
         except Exception:  # the function crashed outside its own error handling
             # Lambda would write the crash to the function's log: so does the local runner.
             traceback.print_exc(file=sys.stderr)
-            self._answer_gateway("DEFAULT_5XX")
+            return self.answer("DEFAULT_5XX", request)
+        answered = proxy_result(result)
+        if answered is None:  # API Gateway: "Malformed Lambda proxy response"
+            return self.answer("DEFAULT_5XX", request)
+        status, headers, body = answered
+        return Answer(status, headers, body)
 
-    def _authorize(self) -> dict[str, str] | None:
-        """The Cognito authorizer: verify the bearer token, or refuse (None)."""
-        header = self.headers.get("Authorization")
-        if not header:
-            return None
+    def answer(
+        self, response_type: str, request: Request | None, error: CatalogError | None = None
+    ) -> Answer:
+        """A gateway response: `response_type`'s headers, with `error`'s problem (by default
+        the type's own)."""
+        error = error or gateway_responses.GATEWAY_RESPONSES[response_type]
+        headers: dict[str, str] = {}
+        for name, value in gateway_responses.headers(response_type, self.config).items():
+            if isinstance(value, gateway_responses.FromRequest):
+                copied = request.header(value.header) if request is not None else None
+                if copied is None:
+                    continue  # as API Gateway, which leaves out a header it has no value for
+                value = copied
+            headers[name] = value
+        headers.update(error.headers())
+        return Answer(error.status, list(headers.items()), str(problem(error).body).encode())
+
+
+def _authorize(header: str | None) -> dict[str, str] | None:
+    """The Cognito authorizer: verify the bearer token, or refuse (None)."""
+    if not header:
+        return None
+    try:
+        token = bearer_token({"Authorization": header})
+        claims = verify_signed_token(token) if token else None
+    except Unauthorized:
+        return None
+    if claims is None:
+        return None
+    # API Gateway hands claims to REST integrations as strings; lists comma-joined.
+    return {
+        name: ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        for name, value in claims.items()
+    }
+
+
+class _Connection(socketserver.BaseRequestHandler):
+    """One client connection: requests read and answered in turn until one closes it."""
+
+    gateway: LocalGateway
+    request: socket.socket
+
+    def handle(self) -> None:
+        reader = Reader(self.request, self.gateway.limits)
         try:
-            token = bearer_token({"Authorization": header})
-            claims = verify_signed_token(token) if token else None
-        except Unauthorized:
-            return None
-        if claims is None:
-            return None
-        # API Gateway hands claims to REST integrations as strings; lists comma-joined.
-        return {
-            name: ",".join(map(str, value)) if isinstance(value, list) else str(value)
-            for name, value in claims.items()
-        }
+            while self._serve_one(reader):
+                pass
+        except OSError:
+            pass  # the client went away (or stopped reading) mid-answer: nothing to tell it
+        except Exception:  # a fault of the gateway's own: logged, and the connection closed
+            traceback.print_exc(file=sys.stderr)
+        self._linger()
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    def _serve_one(self, reader: Reader) -> bool:
+        """Read and answer one request; whether the connection stays open for another."""
+        request: Request | None = None
+        try:
+            request = reader.read_head()
+            if request.expects_continue:
+                self.request.sendall(CONTINUE)
+            request.body = reader.read_body(request)
+            answer = self.gateway.respond(request, self.client_address[0])
+            close = not request.keep_alive
+        except Ended:
+            return False
+        except Refused as refused:
+            # Closed after: where the next request would start cannot be trusted.
+            answer = self.gateway.answer(refused.response_type, request, refused.error)
+            close = True
+        except OSError:
+            raise
+        except Exception:  # a fault of the gateway's own: logged and answered, never a hang-up
+            traceback.print_exc(file=sys.stderr)
+            answer, close = self.gateway.answer("DEFAULT_5XX", request), True
+        self._send(answer, request, close=close)
+        return not close
 
-    def _answer_gateway(self, response_type: str) -> None:
-        status = gateway_responses.GATEWAY_RESPONSES[response_type].status
-        payload = gateway_responses.body(response_type).encode()
-        headers = {
-            name: [value]
-            for name, value in gateway_responses.headers(response_type).items()
-            if isinstance(value, str)  # a stage allowing several origins: no echo here yet
-        }
-        self._write(status, headers, payload)
+    def _send(self, answer: Answer, request: Request | None, *, close: bool) -> None:
+        headers = answer.headers
+        if not any(name.lower() == "x-amzn-requestid" for name, _ in headers):
+            headers = [*headers, ("x-amzn-RequestId", str(uuid.uuid4()))]
+        head = request is not None and request.method == "HEAD"
+        # A client that does not read its answer holds the connection for a bounded time.
+        self.request.settimeout(self.gateway.limits.body_timeout_s)
+        self.request.sendall(
+            response_bytes(answer.status, headers, answer.body, head=head, close=close)
+        )
 
-    def _answer_proxy_result(self, result: Any) -> None:
-        if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
-            self._answer_gateway("DEFAULT_5XX")  # API Gateway: "Malformed Lambda proxy response"
-            return
-        headers: dict[str, list[str]] = {}
-        for name, value in (result.get("headers") or {}).items():
-            headers[name] = [str(value)]
-        for name, values in (result.get("multiValueHeaders") or {}).items():
-            headers[name] = [str(v) for v in values]
-        body = result.get("body") or ""
-        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
-        self._write(result["statusCode"], headers, payload)
-
-    def _write(self, status: int, headers: dict[str, list[str]], payload: bytes) -> None:
-        self.send_response(status)
-        headers.setdefault("x-amzn-RequestId", [str(uuid.uuid4())])
-        for name, values in headers.items():
-            if name.lower() in ("content-length", "connection", "transfer-encoding"):
-                continue
-            for value in values:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(0 if self.command == "HEAD" else len(payload)))
-        self.end_headers()
-        if self.command != "HEAD" and payload:
-            self.wfile.write(payload)
+    def _linger(self) -> None:
+        try:
+            self.request.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_S
+            while (remaining := deadline - time.monotonic()) > 0:
+                self.request.settimeout(remaining)
+                if not self.request.recv(65536):
+                    break
+        except OSError:
+            pass
 
 
 def describe(gateway: LocalGateway) -> str:
