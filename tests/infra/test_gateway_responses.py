@@ -1,8 +1,12 @@
-"""Gateway responses: every type installed, with the stage's security and CORS headers."""
+"""Gateway responses: every type installed with the stage's security and CORS headers, and
+the local gateway answering with exactly the headers the stack installs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import http.client
+import io
+import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -11,8 +15,12 @@ from aws_cdk import aws_apigateway as apigateway
 from catalog.core import settings
 from catalog.http import pipeline
 from infra import gateway_responses
+from infra.local.gateway import LocalGateway
+from infra.local.gateway.protocol import response_bytes
+from infra.local.gateway.request import Request
 from infra.stack.api import mapping_expression
 from infra.stages import Stage, stage as stage_config
+from tests.raw_http import RawResponse, address, exchange, parse_responses, stub_gateway
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
@@ -51,6 +59,18 @@ OVERRIDDEN = {
 ALLOWED_ORIGIN = {"dev": "'*'", "prod": "'https://shop.example.com'"}
 ORIGIN = "https://shop.example.com"
 PREFIX = "gatewayresponse.header."
+# Headers every HTTP answer of the gateway has besides the gateway response's own.
+TRANSPORT = {"date", "content-length", "connection", "x-amzn-requestid"}
+
+# How a client gets each answer the local gateway gives itself, over HTTP (then its Host
+# and Origin headers).
+TRIGGERS = {
+    "MISSING_AUTHENTICATION_TOKEN": (b"GET /v1/nowhere HTTP/1.1\r\n", b""),
+    "UNAUTHORIZED": (b"POST /v1/products HTTP/1.1\r\nContent-Length: 2\r\n", b"{}"),
+    "REQUEST_TOO_LARGE": (b"POST /v1/products HTTP/1.1\r\nContent-Length: 10485761\r\n", b""),
+    "DEFAULT_5XX": (b"GET /v1/products/crash HTTP/1.1\r\n", b""),  # the function crashes
+    "DEFAULT_4XX": (b"GET /v1/health HTTP/1.1\r\nContent-Length: -1\r\n", b""),  # malformed
+}
 
 
 def installed(synth: Any) -> dict[str, dict[str, Any]]:
@@ -74,6 +94,44 @@ def expected_headers(parameters: dict[str, str], request: dict[str, str]) -> dic
             if source in request:
                 sent[name] = request[source]
     return sent
+
+
+def sent_headers(response: RawResponse) -> dict[str, str]:
+    return {n: v for n, v in response.headers if n.lower() not in TRANSPORT}
+
+
+@pytest.fixture(scope="module")
+def local_gateways() -> Iterator[dict[str, LocalGateway]]:
+    """A local gateway per snapshotted stage, with stub functions."""
+    with stub_gateway("dev") as (dev, _), stub_gateway("prod") as (prod, _):
+        yield {"dev": dev, "prod": prod}
+
+
+def local_answer(gateway: LocalGateway, response_type: str) -> RawResponse:
+    """The local gateway's answer of this type: over HTTP when a client can cause it; else
+    as the same writer puts it on the wire (no throttling, WAF or API keys run locally)."""
+    if response_type in TRIGGERS:
+        start, body = TRIGGERS[response_type]
+        request = start + f"Host: x\r\nOrigin: {ORIGIN}\r\n\r\n".encode() + body
+        (response,) = parse_responses(exchange(address(gateway), request))
+        return response
+    request_seen = Request("GET", "/", "HTTP/1.1", [("Host", "x"), ("Origin", ORIGIN)])
+    answer = gateway.answer(response_type, request_seen)
+    wire = response_bytes(answer.status, answer.headers, answer.body, head=False, close=True)
+    (response,) = parse_responses(wire)
+    # http.client reads it as any HTTP client would, too.
+    parsed = http.client.HTTPResponse(_Socket(wire))  # type: ignore[arg-type]
+    parsed.begin()
+    assert parsed.status == response.status and parsed.read() == response.body
+    return response
+
+
+class _Socket:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def makefile(self, mode: str) -> io.BytesIO:
+        return io.BytesIO(self.data)
 
 
 def test_every_response_type_has_its_own_gateway_response(dev: Any) -> None:
@@ -159,6 +217,16 @@ def test_several_origins_are_answered_with_the_requests_origin() -> None:
         "method.request.header.Origin"
     )
     assert headers["Vary"] == "Origin"
+    # And the local gateway echoes it, and sends none to a request without one
+    with stub_gateway(config=stage) as (gateway, _):
+        request = b"GET /v1/users/me HTTP/1.1\r\nHost: x\r\n"
+        (echoed,) = parse_responses(
+            exchange(address(gateway), request + b"Origin: https://b.example\r\n\r\n")
+        )
+        (plain,) = parse_responses(exchange(address(gateway), request + b"\r\n"))
+    assert echoed.status == plain.status == 401
+    assert echoed.header("Access-Control-Allow-Origin") == "https://b.example"
+    assert plain.header("Access-Control-Allow-Origin") is None
 
 
 def test_no_gateway_response_body_holds_template_syntax() -> None:
@@ -167,3 +235,29 @@ def test_no_gateway_response_body_holds_template_syntax() -> None:
         body = gateway_responses.body(response_type)
         # Then nothing in it is a VTL reference or directive: API Gateway sends it as written
         assert "$" not in body and "#" not in body, response_type
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+@pytest.mark.parametrize("response_type", gateway_responses.GATEWAY_RESPONSES)
+def test_the_local_gateway_sends_the_headers_the_stack_installs(
+    synth_stage: Callable[[str], Any],
+    local_gateways: dict[str, LocalGateway],
+    name: str,
+    response_type: str,
+) -> None:
+    # Given the stage's gateway response of this type, as synthesized
+    props = installed(synth_stage(name))[response_type]
+    # When the local gateway of the same stage gives that answer to a cross-origin client
+    response = local_answer(local_gateways[name], response_type)
+    # Then it sends exactly the headers API Gateway would, with the same status
+    assert sent_headers(response) == expected_headers(
+        props["ResponseParameters"], {"Origin": ORIGIN}
+    )
+    assert response.status == int(props["StatusCode"])
+    # And the same problem (a malformed request's says what was wrong with it)
+    installed_problem = json.loads(props["ResponseTemplates"]["application/json"])
+    problem = response.problem()
+    if response_type == "DEFAULT_4XX":
+        assert problem["type"] == installed_problem["type"]
+    else:
+        assert problem == installed_problem
