@@ -161,13 +161,22 @@ class Api(Concern):
                 type=apigateway.ResponseType.of(response_type),
                 status_code=str(problem.status),
                 templates={"application/json": gateway_responses.body(response_type)},
-                # API Gateway takes header values as static mapping expressions: quoted.
-                # (401s also name the auth scheme: WWW-Authenticate, as the local gateway does.)
+                # The stage's security and CORS headers, as the functions send them, and
+                # the problem's own (401s name the auth scheme, as the local gateway does).
                 response_headers={
-                    name: f"'{value}'"
-                    for name, value in gateway_responses.headers(response_type).items()
+                    name: mapping_expression(value)
+                    for name, value in gateway_responses.headers(response_type, self.stage).items()
                 },
             )
+
+
+def mapping_expression(value: gateway_responses.HeaderValue) -> str:
+    """A gateway response header as API Gateway takes it: a static value, quoted (API
+    Gateway reads to the last quote, so the CSP's own quotes need no escape), or a request
+    header mapping."""
+    if isinstance(value, gateway_responses.FromRequest):
+        return f"method.request.header.{value.header}"
+    return f"'{value}'"
 
 
 def _method_throttles() -> dict[str, apigateway.MethodDeploymentOptions]:
