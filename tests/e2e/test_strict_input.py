@@ -73,11 +73,20 @@ def test_names_with_hidden_characters_are_refused(api: Api, name: str) -> None:
 
 
 def test_a_long_path_is_not_echoed(anonymous: Api) -> None:
-    # When a product is asked for by an id 20 KB long
-    response = anonymous.get("/v1/products/" + "x" * 20_000)
+    # When a product is asked for by an id 10,000 characters long (within the URL quota)
+    response = anonymous.get("/v1/products/" + "x" * 10_000)
     # Then it is not found, and the answer quotes at most 100 characters of it
     body = problem(response, 404, "not-found")
     assert "x" * 101 not in body["detail"]
+    assert len(response.content) < 1000
+
+
+def test_a_path_over_the_url_quota_is_refused_without_echo(anonymous: Api) -> None:
+    # When a product is asked for by an id 20 KB long (over API Gateway's 10,240 characters)
+    response = anonymous.get("/v1/products/" + "x" * 20_000)
+    # Then the gateway refuses the URL itself, quoting none of it
+    body = problem(response, 414, "bad-request")
+    assert "xxxx" not in body["detail"]
     assert len(response.content) < 1000
 
 

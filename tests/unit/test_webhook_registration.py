@@ -39,6 +39,13 @@ def change_hook(body: Annotated[WebhookPatch, Body()]) -> dict[str, Any]:
 handler = app.handler()
 
 
+@pytest.fixture(autouse=True)
+def cloud_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules of a cloud stage, whatever an earlier test on this worker left in the
+    environment (the local system sets WEBHOOK_ALLOW_LOCAL_URLS=true for its functions)."""
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOCAL_URLS", "false")
+
+
 class Context:
     function_name = "test"
     memory_limit_in_mb = 128
