@@ -99,6 +99,8 @@ def editor_claims() -> dict[str, str]:
         "client_id": os.environ["COGNITO_CLIENT_ID"],
         "scope": "aws.cognito.signin.user.admin",
         "cognito:groups": "editor",
+        # An issue time after any sign-out of the account (its access record is checked).
+        "iat": str(int(time.time())),
     }
 
 
@@ -334,6 +336,9 @@ def warm(
     out = run_child(["warm", code_of(target), backend], job, sandbox(target, env))
     report = {}
     for route, result in out.items():
+        expected = 201 if route.startswith("POST") else 200
+        if {int(s) for s in result["statuses"]} != {expected}:  # never time refusals as answers
+            raise SystemExit(f"{target} {backend} {route}: statuses {result['statuses']}")
         timed = result["us"][skip:]
         report[route] = {
             "n": len(timed),
