@@ -55,7 +55,8 @@ GATEWAY_RESPONSES: dict[str, CatalogError] = {
     "UNAUTHORIZED": Unauthorized("Sign in and send 'Authorization: Bearer <access token>'."),
     "ACCESS_DENIED": Forbidden("Your credentials do not allow this."),
     "REQUEST_TOO_LARGE": PayloadTooLarge("The request is larger than API Gateway accepts."),
-    "THROTTLED": TooManyRequests("Too many requests; slow down and retry later."),
+    # A method's bucket gains a token every 1/rate seconds: at most a second at any rate >= 1.
+    "THROTTLED": TooManyRequests("Too many requests; slow down and retry later.", 1),
     "DEFAULT_5XX": BadGateway(_RETRY),
     # 502, not API Gateway's 504: the function failed, it did not time out.
     "INTEGRATION_FAILURE": BadGateway(_RETRY),

@@ -57,7 +57,9 @@ def local_system() -> Iterator[Any]:
     from infra.local.seed import seed_categories
     from infra.local.system import LocalSystem
 
-    system = LocalSystem(port=0).start()
+    # Without the stage's throttles: the suite signs in faster than the auth routes' 5/s
+    # allow (tests/e2e/test_throttling.py runs a gateway with them).
+    system = LocalSystem(port=0, throttling=False).start()
     settings.settings.cache_clear()  # the environment now names the local resources
     cursor._signing_key.cache_clear()
     principal._key_set.cache_clear()

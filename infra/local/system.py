@@ -64,6 +64,9 @@ class LocalSystem:
     host: str = "127.0.0.1"
     port: int = 3000
     aws_port: int = 0  # 0: any free port
+    # The stage's API Gateway throttles (off for test suites whose many sign-ins per second
+    # are not what they test; the gateway's throttling tests keep it on).
+    throttling: bool = True
     region: str = "us-east-1"
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     user_pool: topology.UserPoolRefs | None = None
@@ -128,7 +131,9 @@ class LocalSystem:
             )
         # The gateway's authorizer reads the pool's settings as the functions do.
         catalog_settings.settings.cache_clear()
-        self.gateway = LocalGateway(functions, self.stage, self.host, self.port)
+        self.gateway = LocalGateway(
+            functions, self.stage, self.host, self.port, throttling=self.throttling
+        )
         self.gateway.start()
         # Stream records, S3 notifications and SQS messages reach the same functions.
         self.events = EventPump(

@@ -6,8 +6,9 @@ the way API Gateway's Lambda proxy integration does, and answers with the same g
 responses as the deployed API when no function is involved.
 
 `protocol.py` and `request.py` (HTTP/1.1 on the wire: limits, timeouts, what is refused),
-`routes.py` (the route table), `events.py` (proxy events and results), `server.py` (the
-server, the authorizer, the gateway's own answers).
+`routes.py` (the route table), `throttle.py` (the stage's limits per method), `events.py`
+(proxy events and results), `server.py` (the server, the authorizer, the gateway's own
+answers).
 """
 
 from infra.local.gateway.request import MAX_REQUEST_BYTES

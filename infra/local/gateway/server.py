@@ -21,6 +21,7 @@ from infra.local.gateway.events import decode_path, proxy_event, proxy_result
 from infra.local.gateway.protocol import CONTINUE, Limits, Reader, response_bytes
 from infra.local.gateway.request import Ended, Refused, Request
 from infra.local.gateway.routes import ANY, match, route_table, specificity
+from infra.local.gateway.throttle import Throttles, route_throttles
 from infra.stages import Stage, stage as stage_config
 
 # How long a closing connection still reads what the client sends: closing a socket with
@@ -57,12 +58,15 @@ class LocalGateway:
         *,
         limits: Limits | None = None,
         config: Stage | None = None,
+        throttling: bool = True,
     ) -> None:
         self.functions = functions
         self.stage = stage
         self.config = config or stage_config(stage)  # its CORS and HSTS settings
         self.limits = limits or Limits()
         self.routes = sorted(route_table(), key=specificity)
+        # The stage's limits per method, as API Gateway applies them (throttle.py).
+        self.throttles = Throttles(self.config, route_throttles()) if throttling else None
         handler = type("Handler", (_Connection,), {"gateway": self})
         self.server = _Server((host, port), handler)
         self._thread: threading.Thread | None = None
@@ -90,6 +94,8 @@ class LocalGateway:
             if matched is None:
                 return self.answer("MISSING_AUTHENTICATION_TOKEN", request)
             route, params = matched
+            if self.throttles is not None and not self.throttles.allow(route):
+                return self.answer("THROTTLED", request)
             claims: dict[str, str] | None = None
             if route.authorized:
                 claims = _authorize(request.header("Authorization"))

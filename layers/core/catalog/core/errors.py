@@ -1,6 +1,6 @@
 """Domain exceptions and their one mapping to RFC 9457 problem details.
 
-Services and repositories raise these; `catalog.core.http` turns any of them into an
+Services and repositories raise these; `catalog.http` turns any of them into an
 `application/problem+json` response. Each class carries a stable problem `type`.
 """
 
@@ -134,6 +134,13 @@ class NotApplied(CatalogError):
 class TooManyRequests(CatalogError):
     status = 429
     slug = "too-many-requests"
+
+    def __init__(self, detail: str, retry_after_s: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s  # when a retry may succeed, if that is known
+
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after_s is None else {"Retry-After": str(self.retry_after_s)}
 
 
 class InternalError(CatalogError):
