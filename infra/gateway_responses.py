@@ -81,6 +81,14 @@ GATEWAY_RESPONSES: dict[str, CatalogError] = {
 }
 
 
+# What the WAF's rate rules answer (infra/stack/edge.py): a WAF custom response, not a
+# gateway response, built from the same parts. A rate-based rule blocks an address until its
+# rate over the last 5 minutes falls below the limit, which WAF re-evaluates every minute or so.
+WAF_RATE_LIMITED = TooManyRequests(
+    "Too many requests from your address; slow down and retry later.", 60
+)
+
+
 @dataclass(frozen=True)
 class FromRequest:
     """A header value copied from the request's `header` (API Gateway's
@@ -134,7 +142,10 @@ def cors_headers(stage: Stage) -> dict[str, HeaderValue]:
 def headers(response_type: str, stage: Stage = DEFAULT_STAGE) -> dict[str, HeaderValue]:
     """The headers of one gateway response: the problem's media type, the stage's security
     and CORS headers, and the problem's own (401s name the auth scheme, as RFC 9110 asks)."""
-    error = GATEWAY_RESPONSES[response_type]
+    return _headers(GATEWAY_RESPONSES[response_type], stage)
+
+
+def _headers(error: CatalogError, stage: Stage) -> dict[str, HeaderValue]:
     content_type = str(problem(error).headers["Content-Type"])
     return {
         "Content-Type": content_type,
@@ -142,6 +153,12 @@ def headers(response_type: str, stage: Stage = DEFAULT_STAGE) -> dict[str, Heade
         **cors_headers(stage),
         **error.headers(),
     }
+
+
+def static_headers(error: CatalogError, stage: Stage) -> dict[str, str]:
+    """`error`'s headers where only static values are possible (WAF custom responses): an
+    Origin echo is left out, so a stage allowing several origins gets no CORS header there."""
+    return {k: v for k, v in _headers(error, stage).items() if isinstance(v, str)}
 
 
 def body(response_type: str) -> str:

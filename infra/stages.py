@@ -16,6 +16,11 @@ class Stage:
     hsts_max_age: int = 63072000
     throttle_rate: int = 50  # steady requests per second across the API
     throttle_burst: int = 100
+    # WAF rate-based rules: requests per client IP per 5 minutes, to anything and to the auth
+    # routes; and how many blocked requests in 5 minutes raise the alarm.
+    waf_rate_limit: int = 2000
+    waf_auth_rate_limit: int = 100
+    waf_blocked_alarm: int = 100
     retain_data: bool = True  # keep tables when the stack is deleted
     # Sign-ups are confirmed without an emailed code: only where nobody real signs up.
     auto_confirm_users: bool = False
@@ -88,6 +93,7 @@ STAGES: dict[str, Stage] = {
         cors_allow_origins=("https://shop.example.com",),
         throttle_rate=200,
         throttle_burst=400,
+        waf_rate_limit=5000,
         threat_protection=True,
     ),
 }

@@ -12,6 +12,7 @@ from constructs import Construct
 from infra import topology
 from infra.stack.api import Api
 from infra.stack.data import Data
+from infra.stack.edge import Edge
 from infra.stack.events import Events
 from infra.stack.functions import (
     BUCKET_READ_ACTIONS as BUCKET_READ_ACTIONS,
@@ -35,7 +36,7 @@ from infra.stages import Stage
 
 
 class CatalogStack(ConcernFreeStack):
-    """Tables, secrets, the user pool, the event plumbing, media, functions, API, alarms."""
+    """Tables, secrets, the user pool, the event plumbing, media, functions, API, WAF, alarms."""
 
     def __init__(
         self,
@@ -77,6 +78,7 @@ class CatalogStack(ConcernFreeStack):
             functions=self.functions.functions,
             user_pool=self.identity.user_pool,
         )
+        self.edge = Edge(self, "Edge", stage=stage, api_stage=self.api.rest_api.deployment_stage)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

@@ -111,12 +111,6 @@ class Api(Concern):
             "400/422 from one error path); an API Gateway validator would duplicate the "
             "schemas and answer in a different error format.",
         )
-        base.acknowledge(
-            api.deployment_stage,
-            "AwsSolutions-APIG3",
-            "The design guide puts a WAF web ACL in front of the API, but it is not built yet "
-            "(a later issue); until then the stage's throttling limits bound abuse.",
-        )
         return api
 
     def _build_methods(self, functions: Mapping[str, lambda_.Function]) -> None:
