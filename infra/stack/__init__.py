@@ -84,7 +84,9 @@ class CatalogStack(ConcernFreeStack):
             "Monitoring",
             stage=stage,
             functions=self.functions.functions,
+            log_groups=self.functions.log_groups,
             api=self.api.rest_api,
+            access_logs=self.api.access_logs,
         )
         self._build_outputs()
 

@@ -52,8 +52,9 @@ BUCKET_WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject")
 
 
 class Functions(Concern):
-    """Exposes `layers`, `functions` and `roles` by name; needs the data, identity, events and
-    media concerns: a function's environment names their resources, its role grants them."""
+    """Exposes `layers`, `functions`, `roles` and `log_groups` by name; needs the data,
+    identity, events and media concerns: a function's environment names their resources, its
+    role grants them."""
 
     def __init__(
         self,
@@ -72,6 +73,7 @@ class Functions(Concern):
         if media.layer is not None:
             self.layers["images"] = media.layer
         self.roles: dict[str, iam.Role] = {}
+        self.log_groups: dict[str, logs.LogGroup] = {}
         self.functions = {
             name: self._build_function(spec) for name, spec in topology.FUNCTIONS.items()
         }
@@ -106,6 +108,7 @@ class Functions(Concern):
             description=f"catalog {self.stage.name}: the {spec.name} function",
         )
         log_group.grant_write(role)
+        self.log_groups[spec.name] = log_group
         function = lambda_.Function(
             self,
             construct_id,

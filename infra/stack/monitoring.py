@@ -1,4 +1,5 @@
-"""What tells people something is wrong: function and API alarms, and the dashboard."""
+"""What tells people something is wrong: function and API alarms, the dashboard, and the
+tracking of unexpected errors (a count per fingerprint, saved Logs Insights queries)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,23 @@ from aws_cdk import (
     aws_apigateway as apigateway,
     aws_cloudwatch as cloudwatch,
     aws_lambda as lambda_,
+    aws_logs as logs,
 )
 from constructs import Construct
 
+from infra import topology
 from infra.stack.base import Concern, construct_name
 from infra.stages import Stage
 
 FIVE_MINUTES = Duration.minutes(5)
+# Lines of catalog.core.failures: one per unexpected error, with its fingerprint.
+UNEXPECTED_ERRORS = "UnexpectedErrors"
 
 
 class Monitoring(Concern):
-    """Exposes `function_alarms` (by function name), `api_alarm` and `dashboard`; needs the
-    functions and the API.
+    """Exposes `function_alarms` (by function name), `api_alarm`, `dashboard`,
+    `error_filters` (by function name) and `queries` (by name); needs the functions, their log
+    groups, the API and its access logs.
     (Each dead-letter queue's alarm is the event plumbing's own: see `Events`.)"""
 
     def __init__(
@@ -30,7 +36,9 @@ class Monitoring(Concern):
         *,
         stage: Stage,
         functions: Mapping[str, lambda_.Function],
+        log_groups: Mapping[str, logs.LogGroup],
         api: apigateway.RestApi,
+        access_logs: logs.LogGroup,
     ) -> None:
         super().__init__(scope, construct_id, stage=stage)
         # No alarm actions yet: the notification topic comes with the change-events work.
@@ -48,6 +56,10 @@ class Monitoring(Concern):
             api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
         )
         self.dashboard = self._build_dashboard(functions, api)
+        self.error_filters = {
+            name: self._build_error_filter(name, group) for name, group in log_groups.items()
+        }
+        self.queries = self._build_queries(list(log_groups.values()), access_logs)
 
     def _build_alarm(
         self, construct_id: str, what: str, metric: cloudwatch.IMetric
@@ -97,3 +109,78 @@ class Monitoring(Concern):
             ),
         )
         return dashboard
+
+    def _build_error_filter(self, name: str, group: logs.LogGroup) -> logs.MetricFilter:
+        """Unexpected errors of one function, counted per fingerprint."""
+        return logs.MetricFilter(
+            self,
+            f"Fn{construct_name(name)}UnexpectedErrors",
+            log_group=group,
+            filter_pattern=logs.FilterPattern.exists("$.fingerprint"),
+            metric_namespace=topology.METRICS_NAMESPACE,
+            metric_name=UNEXPECTED_ERRORS,
+            metric_value="1",
+            dimensions={"Fingerprint": "$.fingerprint", "Function": "$.function_name"},
+        )
+
+    def _build_queries(
+        self, function_logs: list[logs.LogGroup], access_logs: logs.LogGroup
+    ) -> dict[str, logs.QueryDefinition]:
+        """Saved Logs Insights queries, listed under `catalog-<stage>/` in the console."""
+        prefix = f"catalog-{self.stage.name}"
+        queries = {
+            "top-errors": (
+                function_logs,
+                logs.QueryString(
+                    filter_statements=["ispresent(fingerprint)"],
+                    stats=(
+                        "count(*) as errors, latest(failure) as failure, latest(route) as "
+                        "route, latest(@timestamp) as last_seen by fingerprint"
+                    ),
+                    sort="errors desc",
+                    limit=50,
+                ),
+            ),
+            "slowest-routes": (
+                [access_logs],
+                logs.QueryString(
+                    filter_statements=["ispresent(resourcePath)"],
+                    stats=(
+                        "count(*) as requests, pct(responseLatency, 50) as p50, "
+                        "pct(responseLatency, 99) as p99, max(responseLatency) as slowest "
+                        "by httpMethod, resourcePath"
+                    ),
+                    sort="p99 desc",
+                    limit=50,
+                ),
+            ),
+            # Replace REQUEST_ID with the `requestId` of an access log line, or a response's
+            # problem's request: the functions' lines carry it as correlation_id.
+            "request-story": (
+                [access_logs, *function_logs],
+                logs.QueryString(
+                    fields=[
+                        "@timestamp",
+                        "@log",
+                        "function_name",
+                        "level",
+                        "message",
+                        "status",
+                        "failure",
+                    ],
+                    filter_statements=['correlation_id = "REQUEST_ID" or requestId = "REQUEST_ID"'],
+                    sort="@timestamp asc",
+                    limit=500,
+                ),
+            ),
+        }
+        return {
+            name: logs.QueryDefinition(
+                self,
+                f"Query{construct_name(name)}",
+                query_definition_name=f"{prefix}/{name}",
+                query_string=query,
+                log_groups=groups,
+            )
+            for name, (groups, query) in queries.items()
+        }

@@ -27,6 +27,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from catalog.core.errors import CatalogError, NotFound, Unauthorized, UnsupportedMediaType
+from catalog.core.failures import log_unexpected
 from catalog.core.jsonutil import dumps, loads_request
 from catalog.core.observability import Handler, instrument_api, logger
 from catalog.http.pipeline import JSON as JSON, Pipeline
@@ -55,7 +56,7 @@ class Api(APIGatewayRestResolver):
         self.exception_handler(RequestUnsupportedContentType)(_unsupported_media_type)
         self.exception_handler(ResponseValidationError)(_broken_response)
         self.exception_handler(RequestValidationError)(_invalid_request)
-        self.exception_handler(Exception)(_unexpected)
+        self.exception_handler(Exception)(self._unexpected)
         self.not_found(_not_found)
 
     @classmethod
@@ -80,6 +81,11 @@ class Api(APIGatewayRestResolver):
             return bound
 
         return bind
+
+    def _unexpected(self, exc: Exception) -> Response[str]:
+        event = self.current_event
+        log_unexpected("unhandled error", exc, f"{event.http_method} {event.resource}")
+        return problem(internal_error())
 
     def handler(self) -> Handler:
         """The Lambda entry point, once every route has its operation."""
@@ -126,11 +132,6 @@ def _broken_response(exc: ResponseValidationError) -> Response[str]:
 
 def _invalid_request(exc: RequestValidationError) -> Response[str]:
     return problem(validation_problem(exc))
-
-
-def _unexpected(exc: Exception) -> Response[str]:
-    logger.exception("unhandled error")
-    return problem(internal_error())
 
 
 def _not_found(exc: Exception) -> Response[str]:

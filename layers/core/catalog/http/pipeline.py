@@ -32,6 +32,7 @@ from catalog.core.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from catalog.core.failures import log_unexpected
 from catalog.core.observability import logger
 from catalog.core.settings import settings
 from catalog.http.problems import internal_error, problem
@@ -80,8 +81,9 @@ class Pipeline:
                 response = self.app.resolve(event, context)
         except CatalogError as error:
             response = as_proxy(problem(error))
-        except Exception:
-            logger.exception("unhandled error outside the resolver")
+        except Exception as error:
+            route = f"{event.get('httpMethod')} {event.get('resource')}"
+            log_unexpected("unhandled error outside the resolver", error, route)
             response = as_proxy(problem(internal_error()))
         add_headers(response, event)
         _log_request(event, response, principal)
