@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from catalog.core.observability import logger
 from infra import layer_pruning
 from infra.topology import Function
 
@@ -84,13 +85,34 @@ class LocalFunction:
     def invoke(self, event: dict[str, Any]) -> Any:
         with self._lock:
             handler = self._idle.pop() if self._idle else None
+        cold = handler is None
         if handler is None:
             handler = self._load_instance()
         context = LambdaContext(
             self.physical_name, self.spec.memory_mb, self.spec.timeout_s, region=self.region
         )
+        # Every function here shares the process's one Powertools Logger, whose Lambda context
+        # keys each invocation overwrites for all threads; keys set for this thread win over
+        # those, so each line names the function (and request) that wrote it.
+        logger.thread_safe_append_keys(**_context_keys(context, cold, event))
         try:
             return handler(event, context)
         finally:
+            logger.thread_safe_clear_keys()
             with self._lock:
                 self._idle.append(handler)
+
+
+def _context_keys(context: LambdaContext, cold: bool, event: dict[str, Any]) -> dict[str, Any]:
+    """What Powertools' inject_lambda_context writes into every line of an invocation."""
+    keys: dict[str, Any] = {
+        "cold_start": cold,
+        "function_name": context.function_name,
+        "function_memory_size": context.memory_limit_in_mb,
+        "function_arn": context.invoked_function_arn,
+        "function_request_id": context.aws_request_id,
+    }
+    request = event.get("requestContext")
+    if isinstance(request, dict) and request.get("requestId"):
+        keys["correlation_id"] = request["requestId"]  # as instrument_api sets it
+    return keys
