@@ -42,6 +42,9 @@ class Stage:
     webhook_allow_local_urls: bool = False
     # Sender of notification emails (an identity verified in SES).
     email_sender: str = "catalog@example.com"
+    # How long an AWS request may wait between bytes, when not catalog.core.aws's (2 s for
+    # DynamoDB, 5 s for the rest).
+    aws_read_timeout_s: int | None = None
 
     def visibility_timeout_s(self, queue: Queue) -> int:
         """How long a received message of `queue` stays hidden in this stage."""
@@ -56,6 +59,11 @@ class Stage:
             "AUTO_CONFIRM_USERS": "true" if self.auto_confirm_users else "false",
             "ACCESS_CACHE_S": str(self.access_cache_s),
             **self.notification_settings(),
+            **(
+                {"CATALOG_AWS_READ_TIMEOUT_S": str(self.aws_read_timeout_s)}
+                if self.aws_read_timeout_s
+                else {}
+            ),
         }
 
     def notification_settings(self) -> dict[str, str]:
@@ -79,6 +87,9 @@ STAGES: dict[str, Stage] = {
         webhook_retry_delays_s=(1, 1, 1, 2, 2, 2, 2),
         webhook_timeout_s=2,
         webhook_allow_local_urls=True,
+        # moto copies a table for every transaction: on a loaded laptop a write can take
+        # seconds, which the cloud's 2 s would abandon and retry.
+        aws_read_timeout_s=30,
     ),
     "dev": Stage(
         "dev",

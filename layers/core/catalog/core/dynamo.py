@@ -18,6 +18,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from catalog.core import aws
 from catalog.core.settings import settings
 
 
@@ -46,8 +47,14 @@ class DecimalAttribute(Attribute[Decimal]):
 @cache
 def connection() -> Connection:
     """The function's one DynamoDB connection (region and endpoint from the environment):
-    every `TableModel` and every transaction goes through it."""
-    return Connection()
+    every `TableModel` and every transaction goes through it. Timeouts and retries are the
+    functions' (catalog.core.aws); pynamodb builds the client, without TCP keepalive probes."""
+    return Connection(
+        connect_timeout_seconds=aws.CONNECT_TIMEOUT_S,
+        read_timeout_seconds=aws.read_timeout(aws.DYNAMODB_READ_TIMEOUT_S),
+        retry_configuration=dict(aws.RETRIES),
+        max_pool_connections=aws.MAX_POOL_CONNECTIONS,
+    )
 
 
 class TableModel(Model):

@@ -32,7 +32,7 @@ def _client() -> Any:
     from botocore.config import Config
 
     # SigV4 everywhere (presigned POSTs included); region and endpoint from the environment.
-    return aws.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard"}))
+    return aws.client("s3", Config(signature_version="s3v4"))
 
 
 class MediaBucket:
