@@ -57,13 +57,14 @@ def local_system() -> Iterator[Any]:
     from infra.local.seed import seed_categories
     from infra.local.system import LocalSystem
 
-    system = LocalSystem(port=0).start()
+    system = LocalSystem(port=0).start(ready=False)
     settings.settings.cache_clear()  # the environment now names the local resources
     cursor._signing_key.cache_clear()
     principal._key_set.cache_clear()
     dynamo.connection.cache_clear()  # a handler imported earlier made it for another endpoint
     create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
     seed_categories(system.url, login(system.url, DEMO_USERS["admin"], demo_password()))
+    system.mark_ready()
     yield system
     system.stop()
 

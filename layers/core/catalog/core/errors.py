@@ -146,6 +146,20 @@ class ServiceUnavailable(CatalogError):
     slug = "service-unavailable"
 
 
+class NotReady(ServiceUnavailable):
+    """503 while the service is still starting (the local runner, until its demo users and
+    data are in place); `Retry-After` says when to ask again."""
+
+    slug = "not-ready"
+
+    def __init__(self, detail: str, retry_after_s: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
 class BadGateway(CatalogError):
     status = 502
     slug = "bad-gateway"
@@ -183,5 +197,6 @@ PROBLEM_TYPES: tuple[type[CatalogError], ...] = (
     InternalError,
     BadGateway,
     ServiceUnavailable,
+    NotReady,
     GatewayTimeout,
 )
