@@ -40,7 +40,25 @@ def generate() -> dict[str, Any]:
         warnings.simplefilter("error")  # a handler that fails to load must fail the build
         document = merge.get_openapi_json_schema()
     parsed: dict[str, Any] = json.loads(document)
-    return parsed
+    return from_routes(parsed)
+
+
+def from_routes(document: dict[str, Any]) -> dict[str, Any]:
+    """What each route's declaration says of its operation (catalog.http.routes): who may
+    call it, as the bearer scheme (a public route's token is optional)."""
+    schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "The access_token of POST /v1/auth/login.",
+    }
+    for route in topology.ROUTES:
+        operation = document["paths"].get(route.path, {}).get(route.method.lower())
+        if operation is None:
+            continue  # left out of the document (include_in_schema=False)
+        operation["security"] = [{}, {"bearer": []}] if route.access.public else [{"bearer": []}]
+    return document
 
 
 def render(document: dict[str, Any]) -> str:

@@ -175,10 +175,12 @@ def test_odd_methods_get_api_gateways_answer_on_every_kind_of_path(
     local_system: Any, method: bytes
 ) -> None:
     # Given the local system, and paths served by several functions (public, protected,
-    # with a parameter, health) and two served by none
+    # with a parameter, health and the docs page) and two served by none
     host, port = local_system.url.removeprefix("http://").split(":")
     paths = [
         b"/v1/health",
+        b"/v1/docs",
+        b"/v1/docs/docs.js",
         b"/v1/products",
         b"/v1/products/01HX",
         b"/v1/users",

@@ -35,6 +35,8 @@ ROUTES: tuple[Route, ...] = (
     # meta
     Route("GET", "/v1/health", "meta", "health", PUBLIC),
     Route("GET", "/v1/openapi.json", "meta", "openapi", PUBLIC),
+    Route("GET", "/v1/docs", "meta", "docs_page", PUBLIC),
+    Route("GET", "/v1/docs/{asset}", "meta", "docs_asset", PUBLIC),
     # products and categories
     Route("GET", "/v1/products", "products", "list_products", PUBLIC),
     Route("POST", "/v1/products", "products", "create_product", WRITERS),
