@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 
+from catalog.http.routes import Route
 from infra import topology
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,9 +44,12 @@ def generate() -> dict[str, Any]:
     return from_routes(parsed)
 
 
-def from_routes(document: dict[str, Any]) -> dict[str, Any]:
+def from_routes(
+    document: dict[str, Any], routes: tuple[Route, ...] = topology.ROUTES
+) -> dict[str, Any]:
     """What each route's declaration says of its operation (catalog.http.routes): who may
-    call it, as the bearer scheme (a public route's token is optional)."""
+    call it, as the bearer scheme (a public route's token is optional), and whether it is
+    on its way out (`deprecated`, with `x-sunset` and `x-successor`)."""
     schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
     schemes["bearer"] = {
         "type": "http",
@@ -53,11 +57,16 @@ def from_routes(document: dict[str, Any]) -> dict[str, Any]:
         "bearerFormat": "JWT",
         "description": "The access_token of POST /v1/auth/login.",
     }
-    for route in topology.ROUTES:
+    for route in routes:
         operation = document["paths"].get(route.path, {}).get(route.method.lower())
         if operation is None:
             continue  # left out of the document (include_in_schema=False)
         operation["security"] = [{}, {"bearer": []}] if route.access.public else [{"bearer": []}]
+        if route.deprecated is not None:
+            operation["deprecated"] = True
+            operation["x-sunset"] = route.deprecated.sunset.isoformat()
+            if route.deprecated.successor is not None:
+                operation["x-successor"] = route.deprecated.successor
     return document
 
 

@@ -99,6 +99,13 @@ class DuplicateSku(Conflict):
     slug = "duplicate-sku"
 
 
+class Gone(CatalogError):
+    """410: a deprecated route past its sunset (catalog.http.routes.Deprecation)."""
+
+    status = 410
+    slug = "gone"
+
+
 class PreconditionFailed(CatalogError):
     status = 412
     slug = "precondition-failed"
@@ -188,6 +195,7 @@ PROBLEM_TYPES: tuple[type[CatalogError], ...] = (
     MethodNotAllowed,
     Conflict,
     DuplicateSku,
+    Gone,
     PreconditionFailed,
     PayloadTooLarge,
     UnsupportedMediaType,

@@ -1,13 +1,15 @@
 """The stages every API request passes, in API Gateway's order, around the function's routes.
 
 1. route: an unknown path is 404; an OPTIONS request is a CORS preflight (answered here); a
-   method the path does not serve is 405 with `Allow`;
+   method the path does not serve is 405 with `Allow`; a deprecated route past its sunset
+   is 410 Gone (before access: a retired route is gone for everyone);
 2. authorize: the caller, from the authorizer's claims or a bearer token verified here, as
    their access record lets them act (catalog.identity.revocation), and the route's access
    rule (401, 403);
 3. limits: the body's size (413) and media type (415);
 4. resolve: the route itself (Powertools: validation, the handler, its errors);
-5. headers: security and CORS headers on every answer, errors included.
+5. headers: security and CORS headers on every answer, errors included; a deprecated
+   route's `Deprecation`, `Sunset` and successor `Link` on each of its answers.
 
 An error in any stage is answered by the one problem renderer (catalog.http.problems). The
 stages read only the function's topology routes: nothing of Powertools' internals.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,6 +29,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from catalog.core.errors import (
     CatalogError,
     Forbidden,
+    Gone,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -35,7 +39,7 @@ from catalog.core.errors import (
 from catalog.core.observability import logger
 from catalog.core.settings import settings
 from catalog.http.problems import internal_error, problem
-from catalog.http.routes import Route
+from catalog.http.routes import Deprecation, Route
 from catalog.identity.access import Access
 from catalog.identity.principal import (
     Principal,
@@ -48,7 +52,7 @@ from catalog.identity.repository import revocations
 JSON = "application/json"
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 CORS_ALLOW_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key"
-CORS_EXPOSE_HEADERS = "ETag, Location, Idempotent-Replayed"
+CORS_EXPOSE_HEADERS = "ETag, Location, Idempotent-Replayed, Deprecation, Sunset, Link"
 _JSON_MEDIA_TYPE = re.compile(r"^application/json\s*(;.*)?$", re.IGNORECASE)
 
 
@@ -59,14 +63,18 @@ class Pipeline:
         self.app = app
         methods: dict[str, set[str]] = {}
         self.rules: dict[tuple[str, str], Access] = {}
+        self.deprecations: dict[tuple[str, str], Deprecation] = {}
         for route in routes:
             methods.setdefault(route.path, set()).add(route.method)
             self.rules[(route.method, route.path)] = route.access
+            if route.deprecated is not None:
+                self.deprecations[(route.method, route.path)] = route.deprecated
         self.methods = {path: sorted(names) for path, names in methods.items()}
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.debug({"request": event})  # secrets are masked by the logger's filter
         principal: Principal | None = None
+        deprecation: Deprecation | None = None
         try:
             method = str(event.get("httpMethod", "")).upper()
             resource = str(event.get("resource", ""))
@@ -74,6 +82,9 @@ class Pipeline:
             if method == "OPTIONS":
                 response = as_proxy(preflight(allowed))
             else:
+                deprecation = self.deprecations.get((method, resource))
+                if deprecation is not None and time.time() >= deprecation.sunset_at:
+                    raise gone(deprecation)
                 principal = self.authorize(event, method, resource)
                 check_limits(event, method)
                 self.app.append_context(principal=principal)  # type: ignore[no-untyped-call]
@@ -84,6 +95,8 @@ class Pipeline:
             logger.exception("unhandled error outside the resolver")
             response = as_proxy(problem(internal_error()))
         add_headers(response, event)
+        if deprecation is not None:
+            add_deprecation(response, event, deprecation)
         _log_request(event, response, principal)
         return response
 
@@ -109,6 +122,23 @@ class Pipeline:
             if not rule.allows(principal.role):
                 raise Forbidden("Your role does not allow this.")
         return principal
+
+
+def gone(deprecation: Deprecation) -> Gone:
+    successor = f" Use {deprecation.successor}." if deprecation.successor else ""
+    return Gone(f"This operation was retired on {deprecation.sunset.isoformat()}.{successor}")
+
+
+def add_deprecation(
+    response: dict[str, Any], event: Mapping[str, Any], deprecation: Deprecation
+) -> None:
+    """The deprecated route's headers, beside (never instead of) the answer's own links."""
+    context = event.get("requestContext") or {}
+    called, path = str(context.get("path") or ""), str(event.get("path") or "")
+    prefix = called[: -len(path)] if path and called.endswith(path) else ""
+    multi = response.setdefault("multiValueHeaders", {})
+    for name, value in deprecation.headers(prefix).items():
+        multi.setdefault(name, []).append(value)
 
 
 def _principal(event: Mapping[str, Any]) -> Principal | None:

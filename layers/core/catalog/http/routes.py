@@ -9,8 +9,55 @@ the same tuple (through `infra.topology`); a function reads only its own routes 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from catalog.identity.access import ADMINS, OWNERS, PUBLIC, SIGNED_IN, WRITERS, Access
+
+_DAY_S = 86400
+_EPOCH = date(1970, 1, 1)
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Deprecation:
+    """A route on its way out (README, "Versioning and deprecation"): deprecated since
+    `since`, answered 410 Gone from `sunset` on (00:00 UTC), replaced by `successor` (a path
+    of this API, e.g. `/v2/products`). Its answers say so until then (RFC 9745's
+    `Deprecation`, RFC 8594's `Sunset`, a `successor-version` link), and the OpenAPI
+    document marks the operation `deprecated` with `x-sunset`."""
+
+    since: date
+    sunset: date
+    successor: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.sunset <= self.since:
+            raise ValueError(f"a sunset ({self.sunset}) comes after the deprecation ({self.since})")
+        if self.successor is not None and not self.successor.startswith("/"):
+            raise ValueError(f"a successor is a path of this API: {self.successor!r}")
+
+    @property
+    def sunset_at(self) -> int:
+        """The sunset, in seconds since the epoch."""
+        return (self.sunset - _EPOCH).days * _DAY_S
+
+    def headers(self, prefix: str = "") -> dict[str, str]:
+        """What each answer of the route carries; `prefix` is what the client's path has
+        before the API's own (a stage), so that the successor link resolves."""
+        headers = {
+            "Deprecation": f"@{(self.since - _EPOCH).days * _DAY_S}",
+            "Sunset": _http_date(self.sunset),
+        }
+        if self.successor is not None:
+            headers["Link"] = f'<{prefix}{self.successor}>; rel="successor-version"'
+        return headers
+
+
+def _http_date(day: date) -> str:
+    """RFC 9110's IMF-fixdate of a day's midnight, UTC (no locale, no email.utils import)."""
+    weekday, month = _WEEKDAYS[day.weekday()], _MONTHS[day.month - 1]
+    return f"{weekday}, {day.day:02d} {month} {day.year} 00:00:00 GMT"
 
 
 @dataclass(frozen=True)
@@ -22,6 +69,8 @@ class Route:
     access: Access
     # (requests per second, burst) for this route alone, tighter than the stage's.
     throttle: tuple[int, int] | None = None
+    # On its way out: headers until the sunset, 410 Gone after (catalog.http.pipeline).
+    deprecated: Deprecation | None = None
 
 
 AUTH_THROTTLE = (5, 10)  # sign-in and sign-up endpoints: per second, burst
