@@ -16,7 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 
-from catalog.http.routes import Route
+from catalog.http.routes import Deprecation, Route
 from infra import topology
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,11 +63,40 @@ def from_routes(
             continue  # left out of the document (include_in_schema=False)
         operation["security"] = [{}, {"bearer": []}] if route.access.public else [{"bearer": []}]
         if route.deprecated is not None:
-            operation["deprecated"] = True
-            operation["x-sunset"] = route.deprecated.sunset.isoformat()
-            if route.deprecated.successor is not None:
-                operation["x-successor"] = route.deprecated.successor
+            _mark(operation, route.deprecated)
+        for deprecated in route.deprecated_fields:
+            _mark(_field_schema(document, operation, route, deprecated), deprecated)
     return document
+
+
+def _mark(node: dict[str, Any], deprecation: Deprecation) -> None:
+    node["deprecated"] = True
+    node["x-sunset"] = deprecation.sunset.isoformat()
+    if deprecation.successor is not None:
+        node["x-successor"] = deprecation.successor
+
+
+def _field_schema(
+    document: dict[str, Any], operation: dict[str, Any], route: Route, field: Deprecation
+) -> dict[str, Any]:
+    """Where the document describes a deprecated field: its query parameter, or its
+    property in the JSON body's schema. A field the document lacks fails the build."""
+    where, _, name = (field.field or "").partition(".")
+    if where == "query":
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == "query" and parameter.get("name") == name:
+                found: dict[str, Any] = parameter
+                return found
+    else:
+        content = operation.get("requestBody", {}).get("content", {})
+        schema = content.get("application/json", {}).get("schema", {})
+        reference = str(schema.get("$ref", ""))
+        if reference.startswith("#/components/schemas/"):
+            schema = document["components"]["schemas"][reference.rsplit("/", 1)[1]]
+        if name in schema.get("properties", {}):
+            property_schema: dict[str, Any] = schema["properties"][name]
+            return property_schema
+    raise LookupError(f"{route.method} {route.path}: the document has no {field.field}")
 
 
 def render(document: dict[str, Any]) -> str:

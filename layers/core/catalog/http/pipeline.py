@@ -1,15 +1,17 @@
 """The stages every API request passes, in API Gateway's order, around the function's routes.
 
 1. route: an unknown path is 404; an OPTIONS request is a CORS preflight (answered here); a
-   method the path does not serve is 405 with `Allow`; a deprecated route past its sunset
-   is 410 Gone (before access: a retired route is gone for everyone);
+   method the path does not serve is 405 with `Allow`; a deprecated route past its sunset,
+   or a request sending a deprecated field past its own, is 410 Gone (before access: what
+   is retired is gone for everyone);
 2. authorize: the caller, from the authorizer's claims or a bearer token verified here, as
    their access record lets them act (catalog.identity.revocation), and the route's access
    rule (401, 403);
 3. limits: the body's size (413) and media type (415);
 4. resolve: the route itself (Powertools: validation, the handler, its errors);
-5. headers: security and CORS headers on every answer, errors included; a deprecated
-   route's `Deprecation`, `Sunset` and successor `Link` on each of its answers.
+5. headers: security and CORS headers on every answer, errors included; `Deprecation`,
+   `Sunset` and successor `Link` on each answer of a deprecated route, or to a request
+   sending a deprecated field.
 
 An error in any stage is answered by the one problem renderer (catalog.http.problems). The
 stages read only the function's topology routes: nothing of Powertools' internals.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -39,7 +42,7 @@ from catalog.core.errors import (
 from catalog.core.observability import logger
 from catalog.core.settings import settings
 from catalog.http.problems import internal_error, problem
-from catalog.http.routes import Deprecation, Route
+from catalog.http.routes import Deprecation, Route, deprecation_headers
 from catalog.identity.access import Access
 from catalog.identity.principal import (
     Principal,
@@ -63,18 +66,24 @@ class Pipeline:
         self.app = app
         methods: dict[str, set[str]] = {}
         self.rules: dict[tuple[str, str], Access] = {}
-        self.deprecations: dict[tuple[str, str], Deprecation] = {}
+        # Only routes with something deprecated: for the others, one failed look-up.
+        self.deprecations: dict[
+            tuple[str, str], tuple[Deprecation | None, tuple[Deprecation, ...]]
+        ] = {}
         for route in routes:
             methods.setdefault(route.path, set()).add(route.method)
             self.rules[(route.method, route.path)] = route.access
-            if route.deprecated is not None:
-                self.deprecations[(route.method, route.path)] = route.deprecated
+            if route.deprecated is not None or route.deprecated_fields:
+                self.deprecations[(route.method, route.path)] = (
+                    route.deprecated,
+                    route.deprecated_fields,
+                )
         self.methods = {path: sorted(names) for path, names in methods.items()}
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.debug({"request": event})  # secrets are masked by the logger's filter
         principal: Principal | None = None
-        deprecation: Deprecation | None = None
+        applying: list[Deprecation] = []
         try:
             method = str(event.get("httpMethod", "")).upper()
             resource = str(event.get("resource", ""))
@@ -82,9 +91,10 @@ class Pipeline:
             if method == "OPTIONS":
                 response = as_proxy(preflight(allowed))
             else:
-                deprecation = self.deprecations.get((method, resource))
-                if deprecation is not None and time.time() >= deprecation.sunset_at:
-                    raise gone(deprecation)
+                declared = self.deprecations.get((method, resource))
+                if declared is not None:
+                    applying = applying_deprecations(event, *declared)
+                    retire(applying)
                 principal = self.authorize(event, method, resource)
                 check_limits(event, method)
                 self.app.append_context(principal=principal)  # type: ignore[no-untyped-call]
@@ -95,8 +105,8 @@ class Pipeline:
             logger.exception("unhandled error outside the resolver")
             response = as_proxy(problem(internal_error()))
         add_headers(response, event)
-        if deprecation is not None:
-            add_deprecation(response, event, deprecation)
+        if applying:
+            add_deprecation(response, event, applying)
         _log_request(event, response, principal)
         return response
 
@@ -124,21 +134,54 @@ class Pipeline:
         return principal
 
 
-def gone(deprecation: Deprecation) -> Gone:
-    successor = f" Use {deprecation.successor}." if deprecation.successor else ""
-    return Gone(f"This operation was retired on {deprecation.sunset.isoformat()}.{successor}")
+def applying_deprecations(
+    event: Mapping[str, Any], route: Deprecation | None, fields: tuple[Deprecation, ...]
+) -> list[Deprecation]:
+    """The route's deprecation, and those of the deprecated fields the request sends."""
+    applying = [route] if route is not None else []
+    if fields:
+        query = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
+        sent = {f"query.{name}" for name in query or {}}
+        sent |= {f"body.{key}" for key in _body_keys(event)}
+        applying += [field for field in fields if field.field in sent]
+    return applying
+
+
+def _body_keys(event: Mapping[str, Any]) -> list[str]:
+    """The top-level keys of a JSON object body; none for anything else (the resolver
+    answers a body that is not JSON)."""
+    body = event.get("body")
+    if not body:
+        return []
+    try:
+        text = base64.b64decode(body) if event.get("isBase64Encoded") else body
+        parsed = json.loads(text)
+    except (ValueError, binascii.Error):
+        return []
+    return list(parsed) if isinstance(parsed, dict) else []
+
+
+def retire(applying: list[Deprecation]) -> None:
+    """410 Gone when any of them is past its sunset."""
+    now = time.time()
+    for deprecation in applying:
+        if now >= deprecation.sunset_at:
+            what = f"The field '{deprecation.name}'" if deprecation.field else "This operation"
+            successor = f" Use {deprecation.successor}." if deprecation.successor else ""
+            sunset = deprecation.sunset.isoformat()
+            raise Gone(f"{what} was retired on {sunset}.{successor}")
 
 
 def add_deprecation(
-    response: dict[str, Any], event: Mapping[str, Any], deprecation: Deprecation
+    response: dict[str, Any], event: Mapping[str, Any], applying: list[Deprecation]
 ) -> None:
-    """The deprecated route's headers, beside (never instead of) the answer's own links."""
+    """The deprecations' headers, beside (never instead of) the answer's own links."""
     context = event.get("requestContext") or {}
     called, path = str(context.get("path") or ""), str(event.get("path") or "")
     prefix = called[: -len(path)] if path and called.endswith(path) else ""
     multi = response.setdefault("multiValueHeaders", {})
-    for name, value in deprecation.headers(prefix).items():
-        multi.setdefault(name, []).append(value)
+    for name, values in deprecation_headers(applying, prefix).items():
+        multi.setdefault(name, []).extend(values)
 
 
 def _principal(event: Mapping[str, Any]) -> Principal | None:

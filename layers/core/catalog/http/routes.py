@@ -8,6 +8,8 @@ the same tuple (through `infra.topology`); a function reads only its own routes 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,39 +21,66 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+_FIELD = re.compile(r"(query|body)\.[A-Za-z_][A-Za-z0-9_]*")
+
+
 @dataclass(frozen=True)
 class Deprecation:
-    """A route on its way out (README, "Versioning and deprecation"): deprecated since
-    `since`, answered 410 Gone from `sunset` on (00:00 UTC), replaced by `successor` (a path
-    of this API, e.g. `/v2/products`). Its answers say so until then (RFC 9745's
-    `Deprecation`, RFC 8594's `Sunset`, a `successor-version` link), and the OpenAPI
-    document marks the operation `deprecated` with `x-sunset`."""
+    """A route, or one of its fields, on its way out (README, "Versioning and deprecation"):
+    deprecated since `since`, refused with 410 Gone from `sunset` on (00:00 UTC), replaced
+    by `successor` (a path of this API, e.g. `/v2/products`). Until then its answers say so
+    (RFC 9745's `Deprecation`, RFC 8594's `Sunset`, a `successor-version` link), and the
+    OpenAPI document marks it `deprecated` with `x-sunset`.
+
+    `field` names a field instead of the whole route: `query.<parameter>` or `body.<key>`
+    (a key of the JSON object body); a request that sends it gets the headers, or the 410.
+    """
 
     since: date
     sunset: date
     successor: str | None = None
+    field: str | None = None
 
     def __post_init__(self) -> None:
         if self.sunset <= self.since:
             raise ValueError(f"a sunset ({self.sunset}) comes after the deprecation ({self.since})")
         if self.successor is not None and not self.successor.startswith("/"):
             raise ValueError(f"a successor is a path of this API: {self.successor!r}")
+        if self.field is not None and not _FIELD.fullmatch(self.field):
+            raise ValueError(f"a deprecated field is query.<name> or body.<name>: {self.field!r}")
 
     @property
     def sunset_at(self) -> int:
         """The sunset, in seconds since the epoch."""
         return (self.sunset - _EPOCH).days * _DAY_S
 
-    def headers(self, prefix: str = "") -> dict[str, str]:
-        """What each answer of the route carries; `prefix` is what the client's path has
-        before the API's own (a stage), so that the successor link resolves."""
-        headers = {
-            "Deprecation": f"@{(self.since - _EPOCH).days * _DAY_S}",
-            "Sunset": _http_date(self.sunset),
-        }
-        if self.successor is not None:
-            headers["Link"] = f'<{prefix}{self.successor}>; rel="successor-version"'
-        return headers
+    @property
+    def name(self) -> str:
+        """The field's name in the request (the route's deprecations have none)."""
+        return (self.field or "").partition(".")[2]
+
+    def headers(self, prefix: str = "") -> dict[str, list[str]]:
+        return deprecation_headers((self,), prefix)
+
+
+def deprecation_headers(
+    deprecations: Iterable[Deprecation], prefix: str = ""
+) -> dict[str, list[str]]:
+    """What an answer carries for the deprecations that apply to its request: the earliest
+    deprecation and sunset (each header takes one date), a link to each successor.
+    `prefix` is what the client's path has before the API's own (a stage), so that the
+    links resolve."""
+    applying = list(deprecations)
+    since = min(d.since for d in applying)
+    sunset = min(d.sunset for d in applying)
+    headers = {
+        "Deprecation": [f"@{(since - _EPOCH).days * _DAY_S}"],
+        "Sunset": [_http_date(sunset)],
+    }
+    successors = dict.fromkeys(d.successor for d in applying if d.successor is not None)
+    if successors:
+        headers["Link"] = [f'<{prefix}{path}>; rel="successor-version"' for path in successors]
+    return headers
 
 
 def _http_date(day: date) -> str:
@@ -71,6 +100,14 @@ class Route:
     throttle: tuple[int, int] | None = None
     # On its way out: headers until the sunset, 410 Gone after (catalog.http.pipeline).
     deprecated: Deprecation | None = None
+    # Fields on their way out, each a Deprecation with its `field`.
+    deprecated_fields: tuple[Deprecation, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.deprecated is not None and self.deprecated.field is not None:
+            raise ValueError(f"{self.path}: a field's deprecation goes in deprecated_fields")
+        if any(d.field is None for d in self.deprecated_fields):
+            raise ValueError(f"{self.path}: each of deprecated_fields names its field")
 
 
 AUTH_THROTTLE = (5, 10)  # sign-in and sign-up endpoints: per second, burst
