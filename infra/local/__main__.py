@@ -36,6 +36,7 @@ def main() -> int:
         print(
             f"\nCatalog API    {system.url}   (stage {system.stage})\n"
             f"OpenAPI        {system.url}/v1/openapi.json\n"
+            f"Docs           {system.url}/v1/docs\n"
             f"Health         {system.url}/v1/health\n"
             f"Embedded AWS   {system.aws_url}   (moto: DynamoDB, Cognito, S3, SNS, SQS, SES...)\n"
             f"Seeded         {report.summary()}{example}\n"

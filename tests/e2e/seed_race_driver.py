@@ -1,9 +1,9 @@
 """`make run`'s start-up in steps, for a test that plays a client racing the seed.
 
 Run as `python -m tests.e2e.seed_race_driver`: it starts the local system not yet ready,
-creates the demo users, prints `users <url>` and waits for a line on stdin; then seeds as
-`make run` does and prints `seeded <report as JSON>`; each further line seeds again; stdin's
-end stops it.
+prints `started <url>` and waits for a line on stdin; then creates the demo users, prints
+`users`, and waits for the next line; then seeds as `make run` does and prints `seeded
+<report as JSON>`; each further line seeds again; stdin's end stops it.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ def main() -> int:
     system = LocalSystem(port=0).start(ready=False)
     try:
         assert system.user_pool is not None
+        print(f"started {system.url}", flush=True)
+        sys.stdin.readline()
         create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
-        print(f"users {system.url}", flush=True)
+        print("users done", flush=True)
         for _ in sys.stdin:
             report = seed_and_open(system)
             print(f"seeded {json.dumps(dataclasses.asdict(report))}", flush=True)

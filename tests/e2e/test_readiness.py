@@ -38,7 +38,7 @@ class Runner:
             stdout=subprocess.PIPE,
             text=True,
         )
-        self.url = self._expect("users")
+        self.url = self._expect("started")
 
     def _expect(self, word: str) -> str:
         assert self.process.stdout is not None
@@ -47,10 +47,17 @@ class Runner:
                 return line[len(word) + 1 :].strip()
         raise AssertionError(f"the runner ended before printing {word!r}")
 
-    def seed(self) -> dict[str, Any]:
+    def create_demo_users(self) -> None:
+        self._send()
+        self._expect("users")
+
+    def _send(self) -> None:
         assert self.process.stdin is not None
-        self.process.stdin.write("seed\n")
+        self.process.stdin.write("go\n")
         self.process.stdin.flush()
+
+    def seed(self) -> dict[str, Any]:
+        self._send()
         report: dict[str, Any] = json.loads(self._expect("seeded"))
         return report
 
@@ -72,8 +79,17 @@ def runner() -> Iterator[Runner]:
 
 
 def test_health_waits_for_the_seed_which_keeps_what_a_client_wrote_first(runner: Runner) -> None:
-    # Given `make run` started, its demo users in place but nothing seeded yet
+    # Given `make run` started, and a client that registered a demo email first, with a
+    # password of its own
     url = runner.url
+    assert requests.get(f"{url}/v1/health", timeout=10).status_code == 503
+    taken = {"email": DEMO_USERS["viewer"], "password": "Client-Chose-This-1!", "name": "Early"}
+    registered = requests.post(f"{url}/v1/auth/register", json=taken, timeout=10)
+    assert registered.status_code == 201, registered.text
+    # When the demo users are created, then that account signs in with the demo password
+    runner.create_demo_users()
+    assert login(url, DEMO_USERS["viewer"], demo_password())
+    # Given the demo users in place but nothing seeded yet
     admin = {"Authorization": f"Bearer {login(url, DEMO_USERS['admin'], demo_password())}"}
     editor = {"Authorization": f"Bearer {login(url, DEMO_USERS['editor'], demo_password())}"}
     # Then health answers 503 problem+json, saying when to retry
