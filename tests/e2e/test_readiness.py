@@ -30,6 +30,8 @@ class Runner:
             "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
         }
         env.pop("AWS_ENDPOINT_URL", None)
+        for name in [name for name in env if name.startswith("POWERTOOLS_")]:
+            env.pop(name)  # as in a developer's shell (the tests' conftest sets them)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.e2e.seed_race_driver"],
             cwd=ROOT,
