@@ -73,8 +73,9 @@ def test_names_with_hidden_characters_are_refused(api: Api, name: str) -> None:
 
 
 def test_a_long_path_is_not_echoed(anonymous: Api) -> None:
-    # When a product is asked for by an id 20 KB long
-    response = anonymous.get("/v1/products/" + "x" * 20_000)
+    # When a product is asked for by an id 8 KB long (within the URL quota of 10,240
+    # characters: beyond it the gateway answers 414 before any function, as API Gateway)
+    response = anonymous.get("/v1/products/" + "x" * 8_000)
     # Then it is not found, and the answer quotes at most 100 characters of it
     body = problem(response, 404, "not-found")
     assert "x" * 101 not in body["detail"]
