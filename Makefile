@@ -21,7 +21,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export AWS_EC2_METADATA_DISABLED := true
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 
-.PHONY: help setup run test lint build synth snapshots openapi bench clean
+.PHONY: help setup run test lint build synth snapshots openapi bench clean browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -65,7 +65,28 @@ COVERAGE_FLOOR := 89
 # to be delivered, and a third worker uses it (6.3 against 8.4 minutes, with coverage).
 TEST_WORKERS ?= 3
 
-test: build  ## every test: unit, integration, end to end, infrastructure, lint; coverage
+# The docs page's browser test (tests/e2e/test_docs_page.py) drives the system's Chromium
+# through its chromedriver: installed here where missing and possible (apt-get, as root or
+# through sudo); elsewhere the message says what to install.
+CHROMIUM_PACKAGES := chromium chromium-driver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+
+browser:  ## Chromium and chromedriver from the system packages, for the browser test
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	  :; \
+	elif command -v apt-get >/dev/null && $(SUDO) true 2>/dev/null; then \
+	  echo "installing $(CHROMIUM_PACKAGES) (apt-get) for the docs page's browser test"; \
+	  $(SUDO) apt-get install -y --no-install-recommends $(CHROMIUM_PACKAGES) \
+	    || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(CHROMIUM_PACKAGES); }; \
+	else \
+	  echo "make test needs Chromium and chromedriver for the docs page's browser test, and" \
+	    "cannot install them here. Install them (Debian/Ubuntu: apt-get install" \
+	    "$(CHROMIUM_PACKAGES); Fedora: dnf install chromium chromedriver; macOS: brew" \
+	    "install --cask chromium chromedriver), then run make test again." >&2; \
+	  exit 1; \
+	fi
+
+test: build browser  ## every test: unit, integration, end to end, infrastructure, lint; coverage
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 	$(MAKE) --no-print-directory lint
 

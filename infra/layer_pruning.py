@@ -151,7 +151,7 @@ PRUNED_MODULES |= {
 # Data files no function reads (paths inside the layer's python/ folder, as glob patterns).
 PRUNED_FILES: dict[str, str] = {
     "aws_lambda_powertools/event_handler/openapi/swagger_ui/*.js": (
-        "Swagger UI is served only by enable_swagger(); the API publishes /v1/openapi.json"
+        "Swagger UI: only the meta function serves it (/v1/docs), from its own folder (make build)"
     ),
     "aws_lambda_powertools/event_handler/openapi/swagger_ui/*.css": "as above",
     "**/*.pyi": "type stubs: read by type checkers, never at run time",

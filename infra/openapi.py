@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 
+from catalog.http.routes import Deprecation, Route
 from infra import topology
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +41,62 @@ def generate() -> dict[str, Any]:
         warnings.simplefilter("error")  # a handler that fails to load must fail the build
         document = merge.get_openapi_json_schema()
     parsed: dict[str, Any] = json.loads(document)
-    return parsed
+    return from_routes(parsed)
+
+
+def from_routes(
+    document: dict[str, Any], routes: tuple[Route, ...] = topology.ROUTES
+) -> dict[str, Any]:
+    """What each route's declaration says of its operation (catalog.http.routes): who may
+    call it, as the bearer scheme (a public route's token is optional), and whether it is
+    on its way out (`deprecated`, with `x-sunset` and `x-successor`)."""
+    schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "The access_token of POST /v1/auth/login.",
+    }
+    for route in routes:
+        operation = document["paths"].get(route.path, {}).get(route.method.lower())
+        if operation is None:
+            continue  # left out of the document (include_in_schema=False)
+        operation["security"] = [{}, {"bearer": []}] if route.access.public else [{"bearer": []}]
+        if route.deprecated is not None:
+            _mark(operation, route.deprecated)
+        for deprecated in route.deprecated_fields:
+            _mark(_field_schema(document, operation, route, deprecated), deprecated)
+    return document
+
+
+def _mark(node: dict[str, Any], deprecation: Deprecation) -> None:
+    node["deprecated"] = True
+    node["x-sunset"] = deprecation.sunset.isoformat()
+    if deprecation.successor is not None:
+        node["x-successor"] = deprecation.successor
+
+
+def _field_schema(
+    document: dict[str, Any], operation: dict[str, Any], route: Route, field: Deprecation
+) -> dict[str, Any]:
+    """Where the document describes a deprecated field: its query parameter, or its
+    property in the JSON body's schema. A field the document lacks fails the build."""
+    where, _, name = (field.field or "").partition(".")
+    if where == "query":
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == "query" and parameter.get("name") == name:
+                found: dict[str, Any] = parameter
+                return found
+    else:
+        content = operation.get("requestBody", {}).get("content", {})
+        schema = content.get("application/json", {}).get("schema", {})
+        reference = str(schema.get("$ref", ""))
+        if reference.startswith("#/components/schemas/"):
+            schema = document["components"]["schemas"][reference.rsplit("/", 1)[1]]
+        if name in schema.get("properties", {}):
+            property_schema: dict[str, Any] = schema["properties"][name]
+            return property_schema
+    raise LookupError(f"{route.method} {route.path}: the document has no {field.field}")
 
 
 def render(document: dict[str, Any]) -> str:

@@ -42,9 +42,9 @@ class Stage:
     webhook_allow_local_urls: bool = False
     # Sender of notification emails (an identity verified in SES).
     email_sender: str = "catalog@example.com"
-    # How long an AWS request may wait between bytes, when not catalog.core.aws's (2 s for
+    # How long an AWS request may wait between bytes; 0: catalog.core.aws's (2 s for
     # DynamoDB, 5 s for the rest).
-    aws_read_timeout_s: int | None = None
+    aws_read_timeout_s: int = 0
 
     def visibility_timeout_s(self, queue: Queue) -> int:
         """How long a received message of `queue` stays hidden in this stage."""
@@ -59,11 +59,7 @@ class Stage:
             "AUTO_CONFIRM_USERS": "true" if self.auto_confirm_users else "false",
             "ACCESS_CACHE_S": str(self.access_cache_s),
             **self.notification_settings(),
-            **(
-                {"CATALOG_AWS_READ_TIMEOUT_S": str(self.aws_read_timeout_s)}
-                if self.aws_read_timeout_s
-                else {}
-            ),
+            "CATALOG_AWS_READ_TIMEOUT_S": str(self.aws_read_timeout_s),
         }
 
     def notification_settings(self) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Builds the Lambda layers (arm64): .build/layers/core (catalog package + runtime deps)
-and .build/layers/images (Pillow, for the images function only)."""
+and .build/layers/images (Pillow, for the images function only); and copies Swagger UI
+into the meta function's folder (functions/meta/swagger-ui/, for the docs page)."""
 
 from __future__ import annotations
 
@@ -275,6 +276,32 @@ def build() -> None:
         raise SystemExit(f"core layer exceeds Lambda's {LAYER_LIMIT_MB} MB unzipped limit")
 
 
+# --- the docs page's Swagger UI: Powertools' copy, in the meta function's folder -----------
+# The core layer prunes it (no other function serves it); the meta function, which serves
+# /v1/docs, gets it in its own code instead, so no other function's package carries it.
+
+SWAGGER_UI = ROOT / "functions" / "meta" / "swagger-ui"  # ignored by git
+SWAGGER_UI_FILES = ("swagger-ui-bundle.min.js", "swagger-ui.min.css")
+
+
+def vendor_swagger_ui() -> None:
+    """Copy Swagger UI from the Powertools this environment has, the one uv.lock pins (the
+    layer's: checked), into the meta function's folder."""
+    import importlib.metadata
+
+    import aws_lambda_powertools.event_handler as powertools
+
+    version = importlib.metadata.version("aws-lambda-powertools")
+    if f"aws-lambda-powertools=={version}" not in requirements():
+        raise SystemExit(f"aws-lambda-powertools {version} is not uv.lock's: run `make setup`")
+    source = Path(powertools.__file__).parent / "openapi" / "swagger_ui"
+    SWAGGER_UI.mkdir(exist_ok=True)
+    for name in SWAGGER_UI_FILES:
+        shutil.copyfile(source / name, SWAGGER_UI / name)
+    size = sum((SWAGGER_UI / name).stat().st_size for name in SWAGGER_UI_FILES) / 1024 / 1024
+    print(f"docs page: Swagger UI of Powertools {version} ({size:.1f} MB) in functions/meta")
+
+
 # --- the images layer: Pillow, for the images function alone ------------------------------
 # The API functions keep only the core layer, so Pillow never weighs on their cold start.
 
@@ -345,4 +372,5 @@ def build_images() -> None:
 
 if __name__ == "__main__":
     build()
+    vendor_swagger_ui()
     build_images()

@@ -59,13 +59,14 @@ def local_system() -> Iterator[Any]:
 
     # Without the stage's throttles: the suite signs in faster than the auth routes' 5/s
     # allow (tests/e2e/test_throttling.py runs a gateway with them).
-    system = LocalSystem(port=0, throttling=False).start()
+    system = LocalSystem(port=0, throttling=False).start(ready=False)
     settings.settings.cache_clear()  # the environment now names the local resources
     cursor._signing_key.cache_clear()
     principal._key_set.cache_clear()
     dynamo.connection.cache_clear()  # a handler imported earlier made it for another endpoint
     create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
     seed_categories(system.url, login(system.url, DEMO_USERS["admin"], demo_password()))
+    system.mark_ready()
     yield system
     system.stop()
 

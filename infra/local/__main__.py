@@ -10,34 +10,36 @@ import threading
 from infra.local.demo_users import DEMO_USERS, create_demo_users, demo_password, login
 from infra.local.gateway import describe
 from infra.local.mailbox import format_email, sent_emails
-from infra.local.seed import seed
+from infra.local.seed import SeedReport, seed
 from infra.local.system import LocalSystem
 
 
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
     aws_port = int(os.environ.get("AWS_PORT", "4566"))
-    system = LocalSystem(port=port, aws_port=aws_port).start()
+    # Health answers 503 until the demo users have their roles and the seed data is
+    # written: a client waiting for it never meets a half-ready catalog.
+    system = LocalSystem(port=port, aws_port=aws_port).start(ready=False)
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
         assert system.gateway is not None and system.user_pool is not None
+        print(f"Starting       {system.url}   (/v1/health answers 503 until ready)", flush=True)
         create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
+        report = seed_and_open(system)
         password = demo_password()
-        products = seed(
-            system.url,
-            login(system.url, DEMO_USERS["admin"], password),
-            login(system.url, DEMO_USERS["editor"], password),
+        example = (
+            f", e.g. {system.url}/v1/products/{report.products[0]['id']}" if report.products else ""
         )
         users = "\n".join(f"  {role:<7} {email}" for role, email in DEMO_USERS.items())
         print(
             f"\nCatalog API    {system.url}   (stage {system.stage})\n"
             f"OpenAPI        {system.url}/v1/openapi.json\n"
+            f"Docs           {system.url}/v1/docs\n"
             f"Health         {system.url}/v1/health\n"
             f"Embedded AWS   {system.aws_url}   (moto: DynamoDB, Cognito, S3, SNS, SQS, SES...)\n"
-            f"Seeded         {len(products)} demo products, e.g. "
-            f"{system.url}/v1/products/{products[0]['id']}\n"
+            f"Seeded         {report.summary()}{example}\n"
             f"Routes\n{describe(system.gateway)}\n\n"
             f"Demo users (password from CATALOG_DEMO_PASSWORD, here {password!r}):\n{users}\n"
             f"Log in:  curl -s -X POST {system.url}/v1/auth/login "
@@ -56,6 +58,18 @@ def main() -> int:
         print("stopping...", flush=True)
         system.stop()
     return 0
+
+
+def seed_and_open(system: LocalSystem) -> SeedReport:
+    """Seed the demo data as the demo admin and editor, then let health answer 200."""
+    password = demo_password()
+    report = seed(
+        system.url,
+        login(system.url, DEMO_USERS["admin"], password),
+        login(system.url, DEMO_USERS["editor"], password),
+    )
+    system.mark_ready()
+    return report
 
 
 def print_emails(region: str, stopping: threading.Event) -> None:

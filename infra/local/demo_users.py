@@ -56,6 +56,11 @@ def create_demo_users(
     The first admin is made as an operator would make one in a real deployment: with the
     Cognito admin API, outside ours. That admin then promotes itself and the editor through
     `PATCH /v1/users/{id}`, which keeps the profiles' roles in step with the groups.
+
+    The API serves meanwhile, so a client may have registered a demo email first (with its
+    own password: registering a taken email answers like a new registration). Each demo
+    account's password is then set as the operator would, so that it always is the demo
+    password and the run goes on; running this again changes nothing.
     """
     password = demo_password()
     cognito = boto3.session.Session(region_name=region).client("cognito-idp", endpoint_url=aws_url)
@@ -64,6 +69,9 @@ def create_demo_users(
         _post(
             f"{base_url}/v1/auth/register",
             {"email": email, "password": password, "name": role.title()},
+        )
+        cognito.admin_set_user_password(
+            UserPoolId=refs.pool_id, Username=email, Password=password, Permanent=True
         )
         users.append(DemoUser(role, email, password))
     admin_sub = _sub_of(cognito, refs.pool_id, DEMO_USERS["admin"])

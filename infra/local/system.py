@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 
 from moto.server import ThreadedMotoServer
@@ -74,6 +75,9 @@ class LocalSystem:
     _moto: ThreadedMotoServer | None = None
     gateway: LocalGateway | None = None
     events: EventPump | None = None
+    # Set when what the runner writes at start (demo users, seed data) is in place; until
+    # then the gateway answers health with 503 (infra.local.gateway.server).
+    ready: threading.Event = field(default_factory=threading.Event)
 
     @property
     def aws_url(self) -> str:
@@ -92,7 +96,8 @@ class LocalSystem:
         (which serves objects without signatures; in the cloud CloudFront serves `images/`)."""
         return f"{self.aws_url}/{self.names['buckets'][topology.MEDIA_BUCKET]}"
 
-    def start(self) -> LocalSystem:
+    def start(self, *, ready: bool = True) -> LocalSystem:
+        """Start everything; with `ready=False`, health answers 503 until `mark_ready()`."""
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
         apply_correctness()
         apply_server_speedups()
@@ -131,8 +136,15 @@ class LocalSystem:
             )
         # The gateway's authorizer reads the pool's settings as the functions do.
         catalog_settings.settings.cache_clear()
+        if ready:
+            self.ready.set()
         self.gateway = LocalGateway(
-            functions, self.stage, self.host, self.port, throttling=self.throttling
+            functions,
+            self.stage,
+            self.host,
+            self.port,
+            throttling=self.throttling,
+            ready=self.ready,
         )
         self.gateway.start()
         # Stream records, S3 notifications and SQS messages reach the same functions.
@@ -140,6 +152,10 @@ class LocalSystem:
             functions, self.names, endpoint_url=self.aws_url, region=self.region
         ).start()
         return self
+
+    def mark_ready(self) -> None:
+        """What the runner writes at start is in place: health may answer 200 from now on."""
+        self.ready.set()
 
     def drain_events(self, timeout: float = 30.0) -> None:
         """Wait until every event has been delivered (or given up on); for tests."""

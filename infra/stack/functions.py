@@ -93,6 +93,9 @@ class Functions(Concern):
 
     def _build_function(self, spec: topology.Function) -> lambda_.Function:
         construct_id = f"Fn{construct_name(spec.name)}"
+        missing = [name for name in spec.built if not (ROOT / spec.code / name).is_file()]
+        if missing:
+            raise SystemExit(f"{spec.code} lacks {', '.join(missing)}: run `make build`")
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",

@@ -40,6 +40,9 @@ class Function:
     # AWS clients its init creates, before its modules load (catalog.runtime): those its
     # first request needs.
     init_clients: tuple[Literal["dynamodb", "cognito-idp"], ...] = ()
+    # Files of the code folder that `make build` writes (not committed): the stack refuses
+    # to synthesize the function without them.
+    built: tuple[str, ...] = ()
 
     @property
     def handler_file(self) -> str:

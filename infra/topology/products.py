@@ -21,6 +21,8 @@ PRODUCTS = Capability(
             memory_mb=128,
             tables={"products": "read", "access": "read"},
             init_clients=("dynamodb",),
+            # The docs page's Swagger UI (scripts/build_layers.py: vendor_swagger_ui).
+            built=("swagger-ui/swagger-ui-bundle.min.js", "swagger-ui/swagger-ui.min.css"),
         ),
         Function(
             "categories",

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 
+from infra import gateway_responses
 from tests.raw_http import exchange, parse_responses
 
 SEED = 20261201
@@ -167,3 +168,31 @@ def test_malformed_requests_get_answers_and_the_gateway_keeps_serving(
     health = requests.get(f"{local_system.url}/v1/health", timeout=10)
     assert health.status_code == 200 and health.json()["status"] == "ok"
     print(f"{CASES} malformed requests in {elapsed:.1f} s")
+
+
+@pytest.mark.parametrize("method", [b"TRACE", b"CONNECT", b"MADE-UP"])
+def test_odd_methods_get_api_gateways_answer_on_every_kind_of_path(
+    local_system: Any, method: bytes
+) -> None:
+    # Given the local system, and paths served by several functions (public, protected,
+    # with a parameter, health and the docs page) and two served by none
+    host, port = local_system.url.removeprefix("http://").split(":")
+    paths = [
+        b"/v1/health",
+        b"/v1/docs",
+        b"/v1/docs/docs.js",
+        b"/v1/products",
+        b"/v1/products/01HX",
+        b"/v1/users",
+        b"/v1/nowhere",
+        b"/",
+    ]
+    for path in paths:
+        # When a method API Gateway does not serve is sent there over raw HTTP
+        request = method + b" " + path + b" HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n"
+        (response,) = parse_responses(exchange((host, int(port)), request))
+        # Then it is what the stack's gateway response answers to an unmatched request
+        assert response.status == 404, (path, response)
+        assert response.problem()["type"] == "urn:catalog:problem:not-found"
+        assert response.body.decode() == gateway_responses.body("MISSING_AUTHENTICATION_TOKEN")
+        assert response.header("X-Content-Type-Options") == "nosniff"

@@ -25,6 +25,9 @@ def test_the_local_runner_serves_seeded_products_and_stops_cleanly() -> None:
         "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
     }
     env.pop("AWS_ENDPOINT_URL", None)
+    # A developer's shell sets none of Powertools' variables (the tests' conftest does).
+    for name in [name for name in env if name.startswith("POWERTOOLS_")]:
+        env.pop(name)
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.local"],
         cwd=ROOT,

@@ -157,7 +157,8 @@ def test_every_log_group_has_the_stage_retention(synth_stage: Any, name: str) ->
     synth = synth_stage(name)
     retention = stage_config(name).log_retention_days
     groups = synth.of_type("AWS::Logs::LogGroup")
-    assert len(groups) == len(topology.FUNCTIONS) + 1  # one per function + API access logs
+    # one per function, the API's access logs, the WAF's logs
+    assert len(groups) == len(topology.FUNCTIONS) + 2
     assert {g["Properties"].get("RetentionInDays") for g in groups.values()} == {retention}
 
 

@@ -13,7 +13,7 @@ from catalog.images import storage
 def cloud_stage(monkeypatch: pytest.MonkeyPatch) -> None:
     """The cloud's settings, whatever a local system started earlier on this worker left in
     the environment; and clients made afresh."""
-    monkeypatch.delenv("CATALOG_AWS_READ_TIMEOUT_S", raising=False)
+    monkeypatch.setenv("CATALOG_AWS_READ_TIMEOUT_S", "0")  # as the cloud stages set it
     storage._client.cache_clear()
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from infra import gateway_responses
 from infra.local.gateway.protocol import Limits
 from infra.local.gateway.request import MAX_HEAD_BYTES, MAX_URL_CHARS
 from tests.raw_http import (
@@ -157,15 +158,29 @@ def test_a_request_line_without_end_is_414_once_past_the_quota(gateway: Gateway)
     refused(answer(gateway, b"GET /" + b"a" * (MAX_URL_CHARS + 100)), 414)
 
 
-@pytest.mark.parametrize("method", [b"FOO", b"get", b"Post", b"PROPFIND", b"CONNECT", b"TRACE"])
-def test_unknown_and_lower_case_methods_are_400_problems(gateway: Gateway, method: bytes) -> None:
-    # Given a method API Gateway does not serve (methods are case-sensitive)
-    request = method + b" /v1/health HTTP/1.1\r\n" + HOST + b"\r\n"
+@pytest.mark.parametrize("method", [b"TRACE", b"CONNECT", b"FOO", b"PROPFIND", b"get", b"Post"])
+@pytest.mark.parametrize(
+    "path", [b"/v1/health", b"/v1/products", b"/v1/products/01HX", b"/v1/users/me", b"/v1/nowhere"]
+)
+def test_a_method_api_gateway_does_not_serve_matches_no_route(
+    gateway: Gateway, method: bytes, path: bytes
+) -> None:
+    # Given a well-formed request whose method is none of API Gateway's seven (methods are
+    # case-sensitive), on a public path, a protected one, one with a parameter, an unknown one
+    before = len(gateway[1].events)
+    request = method + b" " + path + b" HTTP/1.1\r\n" + HOST + b"\r\n"
     # When it is sent
     response = answer(gateway, request)
-    # Then it is a 400 problem naming the methods served, not an HTML 501
-    refused(response)
-    assert "GET" in response.problem()["detail"]
+    # Then it gets API Gateway's answer to a request no method matches (ANY is the seven):
+    # the MISSING_AUTHENTICATION_TOKEN response, a 404 problem, not an HTML 501; no function
+    # is called, and the connection stays open (the request was read to its end)
+    refused(response, 404, "not-found", closes=False)
+    assert response.body.decode() == gateway_responses.body("MISSING_AUTHENTICATION_TOKEN")
+    assert len(gateway[1].events) == before
+
+
+def test_connect_to_an_authority_is_a_malformed_request_line(gateway: Gateway) -> None:
+    refused(answer(gateway, b"CONNECT 127.0.0.1:443 HTTP/1.1\r\n" + HOST + b"\r\n"))
 
 
 @pytest.mark.parametrize(

@@ -10,18 +10,24 @@ next request's start cannot be found). Limits are a REST API's, regional endpoin
 - 408: the header block not complete `header_timeout_s` after its first byte (slowloris),
   or the body `body_timeout_s` after the headers.
 - 413 payload-too-large: a body over 10 MiB, declared or in chunks (REQUEST_TOO_LARGE).
-- 400: a malformed request line; a method other than API Gateway's seven (methods are
-  case-sensitive: `get` is not `GET`); a version other than HTTP/1.0 or 1.1; a target not
-  starting with `/`; a field line without a colon, with whitespace before it, or folded; a
-  bare CR (RFC 9112 2.2: never a line end); a control character in a value; no Host or
-  several; Content-Length not digits (negative, `abc`), differing values, or with
+- 400: a malformed request line (a method that is no HTTP token, such as `G<NUL>T`); a
+  version other than HTTP/1.0 or 1.1; a target not starting with `/` (CONNECT's
+  `host:port` form included); a field line without a colon, with whitespace before it, or
+  folded; a bare CR (RFC 9112 2.2: never a line end); a control character in a value; no
+  Host or several; Content-Length not digits (negative, `abc`), differing values, or with
   Transfer-Encoding; a transfer coding other than chunked; a malformed chunk; the
   connection ending inside the headers or the body (answered to a half-closed peer).
 
 414, 431 and 408 carry the `bad-request` problem type with the precise status: no problem
 type of `catalog.core.errors` names them. API Gateway's front end answers malformed HTTP
 itself (no gateway response applies, and it is not documented); these are HTTP's own
-statuses for each case. Closed without an answer, as HTTP allows: a connection that ends,
+statuses for each case. A well-formed method other than API Gateway's seven (TRACE,
+CONNECT with a path, PROPFIND, FOO, or `get`: methods are case-sensitive) is no protocol
+error: it is read like any request and then matches no method of the API (`ANY` stands for
+the seven), so it gets what API Gateway answers an unmatched request, the
+MISSING_AUTHENTICATION_TOKEN gateway response (404 not-found here; server.py).
+
+Closed without an answer, as HTTP allows: a connection that ends,
 or stays idle `idle_timeout_s`, before the first byte of a request (nothing was asked).
 """
 

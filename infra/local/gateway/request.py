@@ -12,7 +12,7 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 MAX_URL_CHARS = 10240  # REST API quota: URL length, regional endpoint
 MAX_HEAD_BYTES = 10240  # REST API quota: request line and header values, combined
 MAX_RAW_HEAD_BYTES = 2 * MAX_HEAD_BYTES  # names, separators and line ends on top
-# API Gateway's REST methods (ANY stands for these seven).
+# API Gateway's REST methods (ANY stands for these seven; any other matches no method).
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -99,9 +99,6 @@ def parse_head(head: bytes) -> Request:
     method, target, version = (part.decode("latin-1") for part in parts)
     if len(target) > MAX_URL_CHARS:
         raise Refused(UriTooLong(f"The URL exceeds {MAX_URL_CHARS} characters."))
-    if method not in METHODS:
-        known = ", ".join(sorted(METHODS))
-        raise bad(f"This API serves the methods {known} (case-sensitive).")
     if not _VERSION.fullmatch(parts[2]):
         raise bad("This API speaks HTTP/1.1 (or HTTP/1.0).")
     if not _TARGET.fullmatch(parts[1]):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from catalog.identity.access import PUBLIC, Access
 from infra import topology
+from infra.local.gateway.request import METHODS
 
 ANY = "ANY"
 
@@ -52,9 +53,12 @@ def specificity(route: GatewayRoute) -> tuple[int, int]:
 def match(
     routes: list[GatewayRoute], method: str, path: str
 ) -> tuple[GatewayRoute, dict[str, str]] | None:
-    """The first of `routes` (sorted by `specificity`) serving `method` on `path`."""
+    """The first of `routes` (sorted by `specificity`) serving `method` on `path`.
+
+    `ANY` is API Gateway's: the seven REST methods, so TRACE or FOO match no route at all.
+    """
     for route in routes:
         found = route.pattern.match(path)
-        if found and route.method in (method, ANY):
+        if found and (route.method == method or (route.method == ANY and method in METHODS)):
             return route, found.groupdict()
     return None

@@ -13,20 +13,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from catalog.core.errors import CatalogError, Unauthorized
+from catalog.core.errors import CatalogError, NotReady, Unauthorized
 from catalog.http.problems import problem
 from catalog.identity.principal import bearer_token, verify_signed_token
 from infra import gateway_responses
 from infra.local.gateway.events import decode_path, proxy_event, proxy_result
 from infra.local.gateway.protocol import CONTINUE, Limits, Reader, response_bytes
 from infra.local.gateway.request import Ended, Refused, Request
-from infra.local.gateway.routes import ANY, match, route_table, specificity
+from infra.local.gateway.routes import ANY, GatewayRoute, match, route_table, specificity
 from infra.local.gateway.throttle import Throttles, route_throttles
 from infra.stages import Stage, stage as stage_config
 
 # How long a closing connection still reads what the client sends: closing a socket with
 # unread data resets the connection, and the client could lose the answer (a 413, say).
 LINGER_S = 2.0
+# The health route answers 503 until the runner says it is ready (`LocalGateway.ready`).
+HEALTH_PATH = "/v1/health"
 
 
 class Invocable(Protocol):
@@ -59,8 +61,14 @@ class LocalGateway:
         limits: Limits | None = None,
         config: Stage | None = None,
         throttling: bool = True,
+        ready: threading.Event | None = None,
     ) -> None:
         self.functions = functions
+        # Set once the runner's start-up writes are done (`make run`: demo users with their
+        # roles, seed data). Until then every other route serves (the seeding itself goes
+        # through them), and health answers 503 so that a client waiting for it never
+        # meets a half-seeded system. None: ready from the start.
+        self.ready = ready
         self.stage = stage
         self.config = config or stage_config(stage)  # its CORS and HSTS settings
         self.limits = limits or Limits()
@@ -94,6 +102,8 @@ class LocalGateway:
             if matched is None:
                 return self.answer("MISSING_AUTHENTICATION_TOKEN", request)
             route, params = matched
+            if self.ready is not None and not self.ready.is_set() and _is_health(route, request):
+                return self.answer("DEFAULT_5XX", request, STARTING)
             if self.throttles is not None and not self.throttles.allow(route):
                 return self.answer("THROTTLED", request)
             claims: dict[str, str] | None = None
@@ -143,6 +153,13 @@ class LocalGateway:
             headers[name] = value
         headers.update(error.headers())
         return Answer(error.status, list(headers.items()), str(problem(error).body).encode())
+
+
+STARTING = NotReady("The catalog is starting (demo users and data); retry shortly.")
+
+
+def _is_health(route: GatewayRoute, request: Request) -> bool:
+    return route.path == HEALTH_PATH and request.method in ("GET", "HEAD")
 
 
 def _authorize(header: str | None) -> dict[str, str] | None:

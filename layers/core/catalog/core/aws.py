@@ -38,9 +38,9 @@ MAX_POOL_CONNECTIONS = 10  # botocore's default: ample for one request at a time
 
 
 def read_timeout(cloud_s: float) -> float:
-    """`cloud_s`, unless the stage sets its own (CATALOG_AWS_READ_TIMEOUT_S: the local stage,
-    whose moto copies a table for each transaction and slows down under load)."""
-    return float(os.environ.get("CATALOG_AWS_READ_TIMEOUT_S") or cloud_s)
+    """`cloud_s`, unless the stage sets its own (CATALOG_AWS_READ_TIMEOUT_S, 0: none; the local
+    stage's, whose moto copies a table for each transaction and slows down under load)."""
+    return float(os.environ.get("CATALOG_AWS_READ_TIMEOUT_S") or 0) or cloud_s
 
 
 def config(**changes: Any) -> Config:

@@ -99,6 +99,13 @@ class DuplicateSku(Conflict):
     slug = "duplicate-sku"
 
 
+class Gone(CatalogError):
+    """410: a deprecated route past its sunset (catalog.http.routes.Deprecation)."""
+
+    status = 410
+    slug = "gone"
+
+
 class PreconditionFailed(CatalogError):
     status = 412
     slug = "precondition-failed"
@@ -153,6 +160,20 @@ class ServiceUnavailable(CatalogError):
     slug = "service-unavailable"
 
 
+class NotReady(ServiceUnavailable):
+    """503 while the service is still starting (the local runner, until its demo users and
+    data are in place); `Retry-After` says when to ask again."""
+
+    slug = "not-ready"
+
+    def __init__(self, detail: str, retry_after_s: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
 class BadGateway(CatalogError):
     status = 502
     slug = "bad-gateway"
@@ -181,6 +202,7 @@ PROBLEM_TYPES: tuple[type[CatalogError], ...] = (
     MethodNotAllowed,
     Conflict,
     DuplicateSku,
+    Gone,
     PreconditionFailed,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -190,5 +212,6 @@ PROBLEM_TYPES: tuple[type[CatalogError], ...] = (
     InternalError,
     BadGateway,
     ServiceUnavailable,
+    NotReady,
     GatewayTimeout,
 )

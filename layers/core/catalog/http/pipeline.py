@@ -1,13 +1,17 @@
 """The stages every API request passes, in API Gateway's order, around the function's routes.
 
 1. route: an unknown path is 404; an OPTIONS request is a CORS preflight (answered here); a
-   method the path does not serve is 405 with `Allow`;
+   method the path does not serve is 405 with `Allow`; a deprecated route past its sunset,
+   or a request sending a deprecated field past its own, is 410 Gone (before access: what
+   is retired is gone for everyone);
 2. authorize: the caller, from the authorizer's claims or a bearer token verified here, as
    their access record lets them act (catalog.identity.revocation), and the route's access
    rule (401, 403);
 3. limits: the body's size (413) and media type (415);
 4. resolve: the route itself (Powertools: validation, the handler, its errors);
-5. headers: security and CORS headers on every answer, errors included.
+5. headers: security and CORS headers on every answer, errors included; `Deprecation`,
+   `Sunset` and successor `Link` on each answer of a deprecated route, or to a request
+   sending a deprecated field.
 
 An error in any stage is answered by the one problem renderer (catalog.http.problems). The
 stages read only the function's topology routes: nothing of Powertools' internals.
@@ -17,7 +21,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,6 +32,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from catalog.core.errors import (
     CatalogError,
     Forbidden,
+    Gone,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -36,7 +43,7 @@ from catalog.core.failures import log_unexpected
 from catalog.core.observability import logger
 from catalog.core.settings import settings
 from catalog.http.problems import internal_error, problem
-from catalog.http.routes import Route
+from catalog.http.routes import Deprecation, Route, deprecation_headers
 from catalog.identity.access import Access
 from catalog.identity.principal import (
     Principal,
@@ -49,7 +56,7 @@ from catalog.identity.repository import revocations
 JSON = "application/json"
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 CORS_ALLOW_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key"
-CORS_EXPOSE_HEADERS = "ETag, Location, Idempotent-Replayed"
+CORS_EXPOSE_HEADERS = "ETag, Location, Idempotent-Replayed, Deprecation, Sunset, Link"
 _JSON_MEDIA_TYPE = re.compile(r"^application/json\s*(;.*)?$", re.IGNORECASE)
 
 
@@ -60,14 +67,24 @@ class Pipeline:
         self.app = app
         methods: dict[str, set[str]] = {}
         self.rules: dict[tuple[str, str], Access] = {}
+        # Only routes with something deprecated: for the others, one failed look-up.
+        self.deprecations: dict[
+            tuple[str, str], tuple[Deprecation | None, tuple[Deprecation, ...]]
+        ] = {}
         for route in routes:
             methods.setdefault(route.path, set()).add(route.method)
             self.rules[(route.method, route.path)] = route.access
+            if route.deprecated is not None or route.deprecated_fields:
+                self.deprecations[(route.method, route.path)] = (
+                    route.deprecated,
+                    route.deprecated_fields,
+                )
         self.methods = {path: sorted(names) for path, names in methods.items()}
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.debug({"request": event})  # secrets are masked by the logger's filter
         principal: Principal | None = None
+        applying: list[Deprecation] = []
         try:
             method = str(event.get("httpMethod", "")).upper()
             resource = str(event.get("resource", ""))
@@ -75,6 +92,10 @@ class Pipeline:
             if method == "OPTIONS":
                 response = as_proxy(preflight(allowed))
             else:
+                declared = self.deprecations.get((method, resource))
+                if declared is not None:
+                    applying = applying_deprecations(event, *declared)
+                    retire(applying)
                 principal = self.authorize(event, method, resource)
                 check_limits(event, method)
                 self.app.append_context(principal=principal)  # type: ignore[no-untyped-call]
@@ -86,6 +107,8 @@ class Pipeline:
             log_unexpected("unhandled error outside the resolver", error, route)
             response = as_proxy(problem(internal_error()))
         add_headers(response, event)
+        if applying:
+            add_deprecation(response, event, applying)
         _log_request(event, response, principal)
         return response
 
@@ -111,6 +134,56 @@ class Pipeline:
             if not rule.allows(principal.role):
                 raise Forbidden("Your role does not allow this.")
         return principal
+
+
+def applying_deprecations(
+    event: Mapping[str, Any], route: Deprecation | None, fields: tuple[Deprecation, ...]
+) -> list[Deprecation]:
+    """The route's deprecation, and those of the deprecated fields the request sends."""
+    applying = [route] if route is not None else []
+    if fields:
+        query = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
+        sent = {f"query.{name}" for name in query or {}}
+        sent |= {f"body.{key}" for key in _body_keys(event)}
+        applying += [field for field in fields if field.field in sent]
+    return applying
+
+
+def _body_keys(event: Mapping[str, Any]) -> list[str]:
+    """The top-level keys of a JSON object body; none for anything else (the resolver
+    answers a body that is not JSON)."""
+    body = event.get("body")
+    if not body:
+        return []
+    try:
+        text = base64.b64decode(body) if event.get("isBase64Encoded") else body
+        parsed = json.loads(text)
+    except (ValueError, binascii.Error):
+        return []
+    return list(parsed) if isinstance(parsed, dict) else []
+
+
+def retire(applying: list[Deprecation]) -> None:
+    """410 Gone when any of them is past its sunset."""
+    now = time.time()
+    for deprecation in applying:
+        if now >= deprecation.sunset_at:
+            what = f"The field '{deprecation.name}'" if deprecation.field else "This operation"
+            successor = f" Use {deprecation.successor}." if deprecation.successor else ""
+            sunset = deprecation.sunset.isoformat()
+            raise Gone(f"{what} was retired on {sunset}.{successor}")
+
+
+def add_deprecation(
+    response: dict[str, Any], event: Mapping[str, Any], applying: list[Deprecation]
+) -> None:
+    """The deprecations' headers, beside (never instead of) the answer's own links."""
+    context = event.get("requestContext") or {}
+    called, path = str(context.get("path") or ""), str(event.get("path") or "")
+    prefix = called[: -len(path)] if path and called.endswith(path) else ""
+    multi = response.setdefault("multiValueHeaders", {})
+    for name, values in deprecation_headers(applying, prefix).items():
+        multi.setdefault(name, []).extend(values)
 
 
 def _principal(event: Mapping[str, Any]) -> Principal | None:

@@ -8,9 +8,85 @@ the same tuple (through `infra.topology`); a function reads only its own routes 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from catalog.identity.access import ADMINS, OWNERS, PUBLIC, SIGNED_IN, WRITERS, Access
+
+_DAY_S = 86400
+_EPOCH = date(1970, 1, 1)
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+_FIELD = re.compile(r"(query|body)\.[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Deprecation:
+    """A route, or one of its fields, on its way out (README, "Versioning and deprecation"):
+    deprecated since `since`, refused with 410 Gone from `sunset` on (00:00 UTC), replaced
+    by `successor` (a path of this API, e.g. `/v2/products`). Until then its answers say so
+    (RFC 9745's `Deprecation`, RFC 8594's `Sunset`, a `successor-version` link), and the
+    OpenAPI document marks it `deprecated` with `x-sunset`.
+
+    `field` names a field instead of the whole route: `query.<parameter>` or `body.<key>`
+    (a key of the JSON object body); a request that sends it gets the headers, or the 410.
+    """
+
+    since: date
+    sunset: date
+    successor: str | None = None
+    field: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.sunset <= self.since:
+            raise ValueError(f"a sunset ({self.sunset}) comes after the deprecation ({self.since})")
+        if self.successor is not None and not self.successor.startswith("/"):
+            raise ValueError(f"a successor is a path of this API: {self.successor!r}")
+        if self.field is not None and not _FIELD.fullmatch(self.field):
+            raise ValueError(f"a deprecated field is query.<name> or body.<name>: {self.field!r}")
+
+    @property
+    def sunset_at(self) -> int:
+        """The sunset, in seconds since the epoch."""
+        return (self.sunset - _EPOCH).days * _DAY_S
+
+    @property
+    def name(self) -> str:
+        """The field's name in the request (the route's deprecations have none)."""
+        return (self.field or "").partition(".")[2]
+
+    def headers(self, prefix: str = "") -> dict[str, list[str]]:
+        return deprecation_headers((self,), prefix)
+
+
+def deprecation_headers(
+    deprecations: Iterable[Deprecation], prefix: str = ""
+) -> dict[str, list[str]]:
+    """What an answer carries for the deprecations that apply to its request: the earliest
+    deprecation and sunset (each header takes one date), a link to each successor.
+    `prefix` is what the client's path has before the API's own (a stage), so that the
+    links resolve."""
+    applying = list(deprecations)
+    since = min(d.since for d in applying)
+    sunset = min(d.sunset for d in applying)
+    headers = {
+        "Deprecation": [f"@{(since - _EPOCH).days * _DAY_S}"],
+        "Sunset": [_http_date(sunset)],
+    }
+    successors = dict.fromkeys(d.successor for d in applying if d.successor is not None)
+    if successors:
+        headers["Link"] = [f'<{prefix}{path}>; rel="successor-version"' for path in successors]
+    return headers
+
+
+def _http_date(day: date) -> str:
+    """RFC 9110's IMF-fixdate of a day's midnight, UTC (no locale, no email.utils import)."""
+    weekday, month = _WEEKDAYS[day.weekday()], _MONTHS[day.month - 1]
+    return f"{weekday}, {day.day:02d} {month} {day.year} 00:00:00 GMT"
 
 
 @dataclass(frozen=True)
@@ -22,6 +98,16 @@ class Route:
     access: Access
     # (requests per second, burst) for this route alone, tighter than the stage's.
     throttle: tuple[int, int] | None = None
+    # On its way out: headers until the sunset, 410 Gone after (catalog.http.pipeline).
+    deprecated: Deprecation | None = None
+    # Fields on their way out, each a Deprecation with its `field`.
+    deprecated_fields: tuple[Deprecation, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.deprecated is not None and self.deprecated.field is not None:
+            raise ValueError(f"{self.path}: a field's deprecation goes in deprecated_fields")
+        if any(d.field is None for d in self.deprecated_fields):
+            raise ValueError(f"{self.path}: each of deprecated_fields names its field")
 
 
 AUTH_THROTTLE = (5, 10)  # sign-in and sign-up endpoints: per second, burst
@@ -35,6 +121,8 @@ ROUTES: tuple[Route, ...] = (
     # meta
     Route("GET", "/v1/health", "meta", "health", PUBLIC),
     Route("GET", "/v1/openapi.json", "meta", "openapi", PUBLIC),
+    Route("GET", "/v1/docs", "meta", "docs_page", PUBLIC),
+    Route("GET", "/v1/docs/{asset}", "meta", "docs_asset", PUBLIC),
     # products and categories
     Route("GET", "/v1/products", "products", "list_products", PUBLIC),
     Route("POST", "/v1/products", "products", "create_product", WRITERS),
