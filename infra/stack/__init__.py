@@ -19,6 +19,7 @@ from infra.stack.functions import (
     FUNCTION_TAG as FUNCTION_TAG,
     QUEUE_SEND_ACTIONS as QUEUE_SEND_ACTIONS,
     TABLE_READ_ACTIONS as TABLE_READ_ACTIONS,
+    TABLE_SCAN_ACTIONS as TABLE_SCAN_ACTIONS,
     TABLE_WRITE_ACTIONS as TABLE_WRITE_ACTIONS,
     Functions,
 )
@@ -30,12 +31,14 @@ from infra.stack.identity import (
 )
 from infra.stack.logical_ids import ConcernFreeStack
 from infra.stack.media import Media
+from infra.stack.migrations import Migrations
 from infra.stack.monitoring import Monitoring
 from infra.stages import Stage
 
 
 class CatalogStack(ConcernFreeStack):
-    """Tables, secrets, the user pool, the event plumbing, media, functions, API, alarms."""
+    """Tables, secrets, the user pool, the event plumbing, media, functions, API, alarms,
+    and the deploy's data migrations."""
 
     def __init__(
         self,
@@ -83,6 +86,14 @@ class CatalogStack(ConcernFreeStack):
             stage=stage,
             functions=self.functions.functions,
             api=self.api.rest_api,
+        )
+        # Last: a deploy migrates the data once every function runs the new code.
+        self.migrations = Migrations(
+            self,
+            "Migrations",
+            stage=stage,
+            function=self.functions.functions[topology.DEPLOY_RUNNER],
+            after=list(self.functions.functions.values()),
         )
         self._build_outputs()
 

@@ -1,0 +1,213 @@
+"""The deploy runner's entry point: what it asks of the migration engine, what it answers.
+
+The engine (`catalog.migrations`) is replaced by a recorder of `upgrade` calls; its
+exceptions are the engine's own where the engine is installed (the contract's otherwise).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_S = 900
+
+
+def engine_module() -> types.ModuleType:
+    """`catalog.migrations`, or, in a tree the engine has not reached yet, a module with
+    the interface agreed for it (the errors and RunResult; `upgrade` is always replaced)."""
+    try:
+        import catalog.migrations as engine
+
+        return engine
+    except ImportError:
+        pass
+    engine = types.ModuleType("catalog.migrations")
+
+    class MigrationError(Exception):
+        pass
+
+    class LeaseHeld(MigrationError):
+        pass
+
+    class MigrationFailed(MigrationError):
+        def __init__(self, migration_id: str, key: dict[str, Any], error: str) -> None:
+            super().__init__(f"migration {migration_id} failed on {key}: {error}")
+            self.migration_id, self.key, self.error = migration_id, key, error
+
+    @dataclass(frozen=True)
+    class RunResult:
+        done: bool
+        applied: tuple[str, ...]
+        pending: tuple[str, ...]
+        scanned: int
+        changed: int
+
+    def upgrade(**kwargs: Any) -> RunResult:
+        raise AssertionError("each test replaces upgrade")
+
+    engine.upgrade = upgrade  # type: ignore[attr-defined]
+    engine.MigrationError = MigrationError  # type: ignore[attr-defined]
+    engine.LeaseHeld = LeaseHeld  # type: ignore[attr-defined]
+    engine.MigrationFailed = MigrationFailed  # type: ignore[attr-defined]
+    engine.RunResult = RunResult  # type: ignore[attr-defined]
+    return engine
+
+
+class Upgrades:
+    """Records each `upgrade` call; answers with `result`, or raises `error`."""
+
+    def __init__(self, result: Any = None, error: Exception | None = None) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.result, self.error = result, error
+
+    def __call__(self, **kwargs: Any) -> Any:
+        self.calls.append(kwargs)
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+@dataclass
+class Context:
+    remaining_ms: int = TIMEOUT_S * 1000
+    function_name: str = "catalog-dev-migrations"
+    aws_request_id: str = "request-1"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:migrations"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    module = engine_module()
+    if "catalog.migrations" not in sys.modules:
+        monkeypatch.setitem(sys.modules, "catalog.migrations", module)
+    return module
+
+
+@pytest.fixture
+def handler(engine: types.ModuleType) -> Iterator[types.ModuleType]:
+    spec = importlib.util.spec_from_file_location(
+        "_migrations_handler_test", ROOT / "functions" / "migrations" / "handler.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    yield module
+
+
+def result(engine: types.ModuleType, **values: Any) -> Any:
+    fields = {"done": True, "applied": (), "pending": (), "scanned": 0, "changed": 0}
+    return engine.RunResult(**{**fields, **values})
+
+
+def test_it_upgrades_as_the_execution_with_a_deadline_short_of_the_timeout(
+    handler: types.ModuleType, engine: types.ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an engine with two migrations to apply, and 600 s left in the invocation
+    upgrades = Upgrades(result(engine, applied=("0001", "0002"), scanned=1200, changed=1100))
+    monkeypatch.setattr(engine, "upgrade", upgrades)
+    before = time.time()
+    # When the state machine invokes the function for its execution
+    answer = handler.lambda_handler({"runner": "deploy:abc"}, Context(remaining_ms=600_000))
+    # Then it upgraded everything once, as that runner, stopping MARGIN_S before the end
+    (call,) = upgrades.calls
+    assert call["runner"] == "deploy:abc"
+    assert set(call) == {"runner", "deadline"}  # `to` and dry_run left at their defaults
+    assert before + 600 - handler.MARGIN_S <= call["deadline"] <= time.time() + 600 - 60
+    # And it answers what it did, in JSON's types
+    assert answer == {
+        "done": True,
+        "applied": ["0001", "0002"],
+        "pending": [],
+        "scanned": 1200,
+        "changed": 1100,
+    }
+
+
+def test_a_run_stopped_by_its_deadline_answers_not_done(
+    handler: types.ModuleType, engine: types.ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an engine that reaches the deadline with 0002 still pending
+    upgrades = Upgrades(result(engine, done=False, applied=("0001",), pending=("0002",)))
+    monkeypatch.setattr(engine, "upgrade", upgrades)
+    # When the function is invoked
+    answer = handler.lambda_handler({"runner": "deploy:abc"}, Context())
+    # Then it answers not done (the state machine invokes it again), and no failure
+    assert answer["done"] is False and answer["pending"] == ["0002"]
+    assert "failed" not in answer
+
+
+def test_invoked_by_hand_the_runner_is_the_invocation(
+    handler: types.ModuleType, engine: types.ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrades = Upgrades(result(engine))
+    monkeypatch.setattr(engine, "upgrade", upgrades)
+    handler.lambda_handler({}, Context(aws_request_id="r-9"))
+    assert upgrades.calls[0]["runner"] == "lambda:catalog-dev-migrations:r-9"
+
+
+def failures(engine: types.ModuleType) -> list[Exception]:
+    # MigrationFailed is made without its constructor, whose signature is the engine's
+    # own: its attributes are set as the contract names them, its message is the text.
+    failed = engine.MigrationFailed.__new__(engine.MigrationFailed)
+    Exception.__init__(failed, "migration 0002 failed on {'pk': 'PRODUCT#1'}:\n  bad price")
+    failed.migration_id, failed.key, failed.error = "0002", {"pk": "PRODUCT#1"}, "bad price"
+    return [
+        failed,
+        engine.LeaseHeld("the lease is held by cli:ann until 12:00:00Z: wait, or retry later"),
+        engine.MigrationError("migration 0003 is missing (gap in numbering): add 0003"),
+    ]
+
+
+@pytest.mark.parametrize("which", [0, 1, 2], ids=["failed", "lease", "refused"])
+def test_an_engine_error_becomes_a_failure_with_its_one_line_message(
+    handler: types.ModuleType, engine: types.ModuleType, monkeypatch: pytest.MonkeyPatch, which: int
+) -> None:
+    # Given an engine that refuses or fails
+    error = failures(engine)[which]
+    monkeypatch.setattr(engine, "upgrade", Upgrades(error=error))
+    # When the function is invoked
+    answer = handler.lambda_handler({"runner": "deploy:abc"}, Context())
+    # Then it answers the failure (the state machine's Fail state reads it): the error's
+    # class and its message on one line
+    assert answer["done"] is False
+    assert answer["failed"]["error"] == type(error).__name__
+    assert answer["failed"]["cause"] == " ".join(str(error).split())
+    assert "\n" not in answer["failed"]["cause"]
+
+
+def test_an_unexpected_error_is_raised_for_the_state_machine_to_fail_on(
+    handler: types.ModuleType, engine: types.ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Not the engine's refusal: a bug or an AWS error. Lambda reports it as the function's
+    # error, the task fails with it (not retried: only Lambda's own errors are).
+    monkeypatch.setattr(engine, "upgrade", Upgrades(error=RuntimeError("DynamoDB is down")))
+    with pytest.raises(RuntimeError, match="DynamoDB is down"):
+        handler.lambda_handler({"runner": "deploy:abc"}, Context())
+
+
+def test_a_long_message_is_cut_to_what_cloudformation_shows(handler: types.ModuleType) -> None:
+    text = handler.one_line("word " * 400)
+    assert len(text) == handler.MESSAGE_LIMIT and text.endswith("…")
+    assert handler.one_line("a\n  b\tc") == "a b c"
+
+
+def test_the_margin_leaves_most_of_the_topology_timeout_to_the_run(
+    handler: types.ModuleType,
+) -> None:
+    from infra import topology
+
+    timeout = topology.FUNCTIONS[topology.DEPLOY_RUNNER].timeout_s
+    assert 0 < handler.MARGIN_S <= timeout / 10
