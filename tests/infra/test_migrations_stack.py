@@ -167,3 +167,16 @@ def test_the_fingerprint_follows_the_migrations_package(
     assert runner.migrations_fingerprint() == first
     (package / "steps" / "0002_words.py").write_text("ID = '0002'\n")
     assert runner.migrations_fingerprint() != first
+
+
+def test_synth_names_the_deploy_time_runner(dev: Any) -> None:
+    # `make synth` prints this line after the template's path
+    from infra.app import describe_deploy_runner
+
+    line = describe_deploy_runner(dev.stack)
+    (run_id,) = dev.of_type("Custom::DataMigrations")
+    state_machine = dev.stack.resolve(
+        dev.stack.migrations.state_machine.node.default_child.logical_id
+    )
+    assert line.startswith(f"deploy-time migrations: {run_id} (Custom::DataMigrations)")
+    assert state_machine in line
