@@ -116,3 +116,9 @@ class CatalogStack(ConcernFreeStack):
             value=self.identity.client.user_pool_client_id,
             description="App client the API's sign-in endpoints use (no secret)",
         )
+        CfnOutput(
+            self,
+            "MigrationsStateMachineArn",
+            value=self.migrations.state_machine.state_machine_arn,
+            description="What each deploy runs to apply pending data migrations (start by hand)",
+        )

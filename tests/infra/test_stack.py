@@ -245,7 +245,16 @@ def test_gateway_response_answers_problem_json(dev: Any, response_type: str) -> 
 
 def test_api_url_and_user_pool_ids_are_outputs(dev: Any) -> None:
     outputs = dev.json["Outputs"]
-    assert set(outputs) == {"ApiUrl", "UserPoolId", "UserPoolClientId", "ImagesUrl"}
+    assert set(outputs) == {
+        "ApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "ImagesUrl",
+        "MigrationsStateMachineArn",
+    }
+    assert dev.resources[ref_target(outputs["MigrationsStateMachineArn"]["Value"])]["Type"] == (
+        "AWS::StepFunctions::StateMachine"
+    )
     (cdn,) = _getatt_targets(outputs["ImagesUrl"]["Value"])
     assert dev.resources[cdn]["Type"] == "AWS::CloudFront::Distribution"
     assert dev.resources[ref_target(outputs["UserPoolId"]["Value"])]["Type"] == (
