@@ -61,7 +61,10 @@ def catalog_modules() -> Iterator[types.ModuleType]:
     for info in pkgutil.walk_packages(catalog.__path__, "catalog."):
         if info.name.startswith("catalog.migrations.steps"):
             continue
-        yield importlib.import_module(info.name)
+        try:
+            yield importlib.import_module(info.name)
+        except ImportError as error:
+            raise LayoutError(f"{info.name} does not import ({error}): fix it first") from None
 
 
 def table_models() -> list[type[Any]]:

@@ -257,17 +257,23 @@ class Migrations(Concern):
                 destination=log_group, level=sfn.LogLevel.ALL
             ),
         )
-        ours = (self._logical_id(start), self._logical_id(poll))
-        framework = tuple(
-            self._logical_id(provider.node.find_child(name))
-            for name in ("framework-isComplete", "framework-onTimeout")
+        invoke_reason = (
+            "The provider framework invokes its handler functions by any of their versions "
+            "(the ARN with ':*'); each function is named, nothing else can be invoked."
         )
-        for logical_id in ours + framework:
+        for role in roles:  # the framework's functions invoke ours
+            for function in (start, poll):
+                base.acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::<{self._logical_id(function)}.Arn>:*]",
+                    invoke_reason,
+                )
+        for name in ("framework-isComplete", "framework-onTimeout"):  # its waiter, its own
             base.acknowledge(
-                provider if logical_id in framework else self,
-                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
-                "The provider framework invokes its handler functions by any of their versions "
-                "(the ARN with ':*'); each function is named, nothing else can be invoked.",
+                provider,
+                "AwsSolutions-IAM5[Resource::"
+                f"<{self._logical_id(provider.node.find_child(name))}.Arn>:*]",
+                invoke_reason,
             )
         base.acknowledge(
             provider,
