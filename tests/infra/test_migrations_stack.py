@@ -180,3 +180,119 @@ def test_synth_names_the_deploy_time_runner(dev: Any) -> None:
     )
     assert line.startswith(f"deploy-time migrations: {run_id} (Custom::DataMigrations)")
     assert state_machine in line
+
+
+# --- the state machine and the handler agree ------------------------------------------------
+# A walk of the synthesized definition with the real handler behind its Task (the engine
+# replaced): only what this definition uses is interpreted, anything else fails the walk.
+
+
+def walk(asl: dict[str, Any], invoke: Any, execution_name: str = "req-1") -> dict[str, Any]:
+    """Run the definition: the end state's kind, with the error and cause of a Fail."""
+
+    def path(document: dict[str, Any], json_path: str) -> Any:
+        assert json_path.startswith("$.")
+        value: Any = document
+        for part in json_path[2:].split("."):
+            if not isinstance(value, dict) or part not in value:
+                return _ABSENT
+            value = value[part]
+        return value
+
+    state_name, document, invocations = asl["StartAt"], {}, 0
+    while True:
+        state = asl["States"][state_name]
+        if state["Type"] == "Task":
+            (parameter,) = state["Parameters"].items()
+            assert parameter == ("runner.$", "States.Format('deploy:{}', $$.Execution.Name)")
+            payload = {"runner": f"deploy:{execution_name}"}
+            invocations += 1
+            assert invocations < 50, "the state machine loops without end"
+            assert state["ResultPath"] == "$.run"
+            document = {**document, "run": invoke(payload)}
+            state_name = state["Next"]
+        elif state["Type"] == "Choice":
+            state_name = state["Default"]
+            for choice in state["Choices"]:
+                value = path(document, choice["Variable"])
+                if "IsPresent" in choice:
+                    matched = (value is not _ABSENT) == choice["IsPresent"]
+                else:
+                    matched = value is choice["BooleanEquals"]
+                if matched:
+                    state_name = choice["Next"]
+                    break
+        elif state["Type"] == "Succeed":
+            return {"end": "Succeed", "invocations": invocations}
+        elif state["Type"] == "Fail":
+            return {
+                "end": "Fail",
+                "error": path(document, state["ErrorPath"]),
+                "cause": path(document, state["CausePath"]),
+                "invocations": invocations,
+            }
+        else:
+            raise AssertionError(f"state type {state['Type']} is not walked")
+
+
+_ABSENT = object()
+
+
+@pytest.fixture
+def handler_with_engine(monkeypatch: pytest.MonkeyPatch) -> Any:
+    import sys
+
+    from tests.deploy_runner import engine_module, load_handler
+
+    engine = engine_module()
+    if "catalog.migrations" not in sys.modules:
+        monkeypatch.setitem(sys.modules, "catalog.migrations", engine)
+    return load_handler(), engine
+
+
+def test_the_state_machine_invokes_again_until_the_engine_is_done(
+    dev: Any, handler_with_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.deploy_runner import Context, Upgrades
+
+    handler, engine = handler_with_engine
+    # Given an engine that needs three invocations (its deadline comes twice)
+    upgrades = Upgrades(
+        *(
+            engine.RunResult(done=done, applied=applied, pending=pending, scanned=10, changed=5)
+            for done, applied, pending in (
+                (False, (), ("0002",)),
+                (False, (), ("0002",)),
+                (True, ("0002",), ()),
+            )
+        )
+    )
+    monkeypatch.setattr(engine, "upgrade", upgrades)
+    # When the deploy's execution runs
+    asl = definition(dev, dev.stack.migrations.state_machine)
+    ended = walk(asl, lambda payload: handler.lambda_handler(payload, Context()))
+    # Then it invoked the function three times, as the execution's runner, and succeeded
+    assert ended == {"end": "Succeed", "invocations": 3}
+    assert {call["runner"] for call in upgrades.calls} == {"deploy:req-1"}
+
+
+def test_a_failing_migration_fails_the_execution_with_the_handler_s_message(
+    dev: Any, handler_with_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.deploy_runner import Context, Upgrades
+
+    handler, engine = handler_with_engine
+    # Given an engine whose run stops on another runner's lease
+    error = engine.LeaseHeld("the lease is held by cli:ann until 12:00:00Z: wait, then retry")
+    monkeypatch.setattr(engine, "upgrade", Upgrades(error=error))
+    # When the deploy's execution runs
+    asl = definition(dev, dev.stack.migrations.state_machine)
+    ended = walk(asl, lambda payload: handler.lambda_handler(payload, Context()))
+    # Then it ends in its Fail state with the error's name and one-line message, which
+    # the waiter hands to CloudFormation
+    assert ended == {
+        "end": "Fail",
+        "error": "LeaseHeld",
+        "cause": " ".join(str(error).split()),
+        "invocations": 1,
+    }
