@@ -8,7 +8,6 @@ from aws_cdk import (
     Tags,
     aws_iam as iam,
     aws_lambda as lambda_,
-    aws_logs as logs,
     aws_s3 as s3,
 )
 from constructs import Construct
@@ -102,21 +101,9 @@ class Functions(Concern):
 
     def _build_function(self, spec: topology.Function) -> lambda_.Function:
         construct_id = f"Fn{construct_name(spec.name)}"
-        log_group = logs.LogGroup(
-            self,
-            f"{construct_id}Logs",
-            retention=self.log_retention,
-            removal_policy=self.removal,
+        log_group, role = self._build_function_logs(
+            construct_id, f"catalog {self.stage.name}: the {spec.name} function"
         )
-        # An own role instead of AWSLambdaBasicExecutionRole: that managed policy lets the
-        # function create log groups and write to any of them; this one writes to its own.
-        role = iam.Role(
-            self,
-            f"{construct_id}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"catalog {self.stage.name}: the {spec.name} function",
-        )
-        log_group.grant_write(role)
         function = lambda_.Function(
             self,
             construct_id,

@@ -165,15 +165,11 @@ class Migrations(Concern):
             period=period,
             label="migration runs failed or timed out",
         )
-        return cloudwatch.Alarm(
+        return base.any_occurrence_alarm(
             self,
             "MigrationsFailedAlarm",
-            alarm_description=f"catalog {self.stage.name}: a data migration run failed",
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            f"catalog {self.stage.name}: a data migration run failed",
+            metric,
         )
 
     def _build_deploy_run(self, after: Sequence[IConstruct]) -> CustomResource:
@@ -293,16 +289,9 @@ class Migrations(Concern):
     def _build_waiter_function(
         self, construct_id: str, handler: str, what: str
     ) -> lambda_.Function:
-        log_group = logs.LogGroup(
-            self, f"{construct_id}Logs", retention=self.log_retention, removal_policy=self.removal
+        log_group, role = self._build_function_logs(
+            construct_id, f"catalog {self.stage.name}: {what}"
         )
-        role = iam.Role(
-            self,
-            f"{construct_id}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"catalog {self.stage.name}: {what}",
-        )
-        log_group.grant_write(role)
         function = lambda_.Function(
             self,
             construct_id,
