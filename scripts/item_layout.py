@@ -3,7 +3,8 @@
 What is described, per table and per pynamodb model (every `TableModel` subclass in
 `catalog`): the kinds of item it stores with the shape of each key (the model's declared
 `KEYS`), every attribute (stored name, type, nullability, default, key role, element
-types), its indexes, and, for models that derive what they store from another record
+types; `schema_version` among them, and a `SCHEMA_VERSION` class constant if declared),
+its indexes, and, for models that derive what they store from another record
 (`DERIVED_BY`: index keys, folded names, price cents, tag and word copies), a fingerprint
 of the code that derives it: the named functions and every `catalog` function and constant
 they reach, compared as syntax trees (comments, docstrings and formatting do not count).
@@ -59,8 +60,8 @@ def catalog_modules() -> Iterator[types.ModuleType]:
     import catalog
 
     for info in pkgutil.walk_packages(catalog.__path__, "catalog."):
-        if info.name.startswith("catalog.migrations.steps"):
-            continue
+        if info.name.startswith("catalog.migrations.steps") or info.name.endswith("__main__"):
+            continue  # (a `__main__` runs a command when imported)
         try:
             yield importlib.import_module(info.name)
         except ImportError as error:
@@ -283,6 +284,9 @@ def describe_model(model: type[Any], index_keys: set[str]) -> dict[str, Any]:
         "attributes": describe_attributes(model),
         "indexes": describe_indexes(model),
     }
+    declared_version = getattr(model, "SCHEMA_VERSION", None)
+    if isinstance(declared_version, int):  # a class constant, beside any attribute of it
+        described["schema_version"] = declared_version
     entry_points = model.__dict__.get("DERIVED_BY")
     if entry_points:
         described["derived_by"] = derivation(tuple(entry_points))

@@ -116,6 +116,9 @@ def test_a_new_attribute_changes_the_layout(monkeypatch: pytest.MonkeyPatch) -> 
         "default": 2,
     }
     assert "schema_version" not in item_layout.describe_model(Widget, set())["attributes"]
+    # And a version declared as a class constant is recorded too
+    monkeypatch.setattr(Widget, "SCHEMA_VERSION", 3, raising=False)
+    assert item_layout.describe_model(Widget, set())["schema_version"] == 3
 
 
 def test_a_model_without_key_shapes_is_refused() -> None:
