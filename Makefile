@@ -21,7 +21,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export AWS_EC2_METADATA_DISABLED := true
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 
-.PHONY: help setup run test lint build synth snapshots openapi bench clean browser
+.PHONY: help setup run test lint build synth snapshots openapi layout bench clean browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ snapshots: build  ## rewrite tests/infra/snapshots/ from the stack (after a deli
 
 openapi: setup  ## regenerate functions/meta/openapi.json from the handlers
 	$(PY) -m infra.openapi --write
+
+layout: setup  ## rewrite docs/item-layout.json, the stored item layout (refused without a new migration)
+	$(PY) scripts/item_layout.py
 
 lint: setup  ## ruff and mypy
 	$(VENV)/bin/ruff check .

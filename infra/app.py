@@ -70,6 +70,18 @@ def main() -> None:
     assembly = app.synth()
     template = Path(assembly.directory) / stack.template_file
     print(f"synthesized {stack.stack_name}: {template}")
+    print(describe_deploy_runner(stack))
+
+
+def describe_deploy_runner(stack: CatalogStack) -> str:
+    """What a deploy of this template does about data migrations, in the template's names."""
+    run = stack.migrations.deploy_run.node.default_child
+    state_machine = stack.migrations.state_machine.node.default_child
+    return (
+        f"deploy-time migrations: {stack.resolve(run.logical_id)} ({run.cfn_resource_type}) "
+        f"runs the state machine {stack.resolve(state_machine.logical_id)} once every "
+        "function is updated, and fails the deploy when a migration fails"
+    )
 
 
 if __name__ == "__main__":

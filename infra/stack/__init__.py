@@ -20,6 +20,7 @@ from infra.stack.functions import (
     FUNCTION_TAG as FUNCTION_TAG,
     QUEUE_SEND_ACTIONS as QUEUE_SEND_ACTIONS,
     TABLE_READ_ACTIONS as TABLE_READ_ACTIONS,
+    TABLE_SCAN_ACTIONS as TABLE_SCAN_ACTIONS,
     TABLE_WRITE_ACTIONS as TABLE_WRITE_ACTIONS,
     Functions,
 )
@@ -31,12 +32,14 @@ from infra.stack.identity import (
 )
 from infra.stack.logical_ids import ConcernFreeStack
 from infra.stack.media import Media
+from infra.stack.migrations import Migrations
 from infra.stack.monitoring import Monitoring
 from infra.stages import Stage
 
 
 class CatalogStack(ConcernFreeStack):
-    """Tables, secrets, the user pool, the event plumbing, media, functions, API, WAF, alarms."""
+    """Tables, secrets, the user pool, the event plumbing, media, functions, API, WAF, alarms,
+    and the deploy's data migrations."""
 
     def __init__(
         self,
@@ -88,6 +91,14 @@ class CatalogStack(ConcernFreeStack):
             api=self.api.rest_api,
             access_logs=self.api.access_logs,
         )
+        # Last: a deploy migrates the data once every function runs the new code.
+        self.migrations = Migrations(
+            self,
+            "Migrations",
+            stage=stage,
+            function=self.functions.functions[topology.DEPLOY_RUNNER],
+            after=list(self.functions.functions.values()),
+        )
         self._build_outputs()
 
     def _build_outputs(self) -> None:
@@ -108,4 +119,10 @@ class CatalogStack(ConcernFreeStack):
             "UserPoolClientId",
             value=self.identity.client.user_pool_client_id,
             description="App client the API's sign-in endpoints use (no secret)",
+        )
+        CfnOutput(
+            self,
+            "MigrationsStateMachineArn",
+            value=self.migrations.state_machine.state_machine_arn,
+            description="What each deploy runs to apply pending data migrations (start by hand)",
         )

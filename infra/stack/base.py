@@ -9,6 +9,8 @@ from aws_cdk import (
     Acknowledgment,
     RemovalPolicy,
     Validations,
+    aws_cloudwatch as cloudwatch,
+    aws_iam as iam,
     aws_lambda as lambda_,
     aws_logs as logs,
 )
@@ -63,6 +65,23 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=reason))
 
 
+def any_occurrence_alarm(
+    scope: Construct, construct_id: str, description: str, metric: cloudwatch.IMetric
+) -> cloudwatch.Alarm:
+    """An alarm raised by a single occurrence in one period (an error, a dead letter, a
+    failed run); no data means nothing happened, which is fine."""
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_description=description,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+
+
 class Concern(Construct):
     """One concern of the stack (data, identity, functions...): the scope of its resources.
 
@@ -75,3 +94,26 @@ class Concern(Construct):
         self.stage = stage
         self.removal = RemovalPolicy.RETAIN if stage.retain_data else RemovalPolicy.DESTROY
         self.log_retention = retention(stage.log_retention_days)
+
+    def _build_function_logs(
+        self, construct_id: str, role_description: str
+    ) -> tuple[logs.LogGroup, iam.Role]:
+        """A function's own log group (`<id>Logs`) and role (`<id>Role`) that writes to it.
+
+        An own role instead of AWSLambdaBasicExecutionRole: that managed policy lets the
+        function create log groups and write to any of them; this one writes to its own.
+        """
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            retention=self.log_retention,
+            removal_policy=self.removal,
+        )
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=role_description,
+        )
+        log_group.grant_write(role)
+        return log_group, role

@@ -83,17 +83,13 @@ class Events(Concern):
     def _build_depth_alarm(
         self, construct_id: str, queue: sqs.Queue, description: str
     ) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
+        return base.any_occurrence_alarm(
             self,
             construct_id,
-            alarm_description=description,
-            metric=queue.metric_approximate_number_of_messages_visible(
+            description,
+            queue.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(1), statistic="Maximum"
             ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
 
     def _build_topic(self, spec: topology.Topic) -> sns.Topic:

@@ -39,6 +39,8 @@ TABLE_WRITE_ACTIONS = (
     "dynamodb:DeleteItem",
     "dynamodb:BatchWriteItem",
 )
+# Only for "migrate" access (with the write actions): a migration reads every item.
+TABLE_SCAN_ACTIONS = ("dynamodb:Scan",)
 # What a function may do to a queue it declares: send, and reschedule a message it
 # received (ChangeMessageVisibility: a retry after a growing delay).
 QUEUE_SEND_ACTIONS = (
@@ -49,6 +51,15 @@ QUEUE_SEND_ACTIONS = (
 )
 BUCKET_READ_ACTIONS = ("s3:GetObject",)
 BUCKET_WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject")
+
+
+def table_actions(access: topology.TableAccess) -> tuple[str, ...]:
+    """The DynamoDB actions a function's declared access to a table allows."""
+    if access == "read":
+        return TABLE_READ_ACTIONS
+    if access == "write":
+        return TABLE_READ_ACTIONS + TABLE_WRITE_ACTIONS
+    return TABLE_READ_ACTIONS + TABLE_WRITE_ACTIONS + TABLE_SCAN_ACTIONS
 
 
 class Functions(Concern):
@@ -96,21 +107,9 @@ class Functions(Concern):
         missing = [name for name in spec.built if not (ROOT / spec.code / name).is_file()]
         if missing:
             raise SystemExit(f"{spec.code} lacks {', '.join(missing)}: run `make build`")
-        log_group = logs.LogGroup(
-            self,
-            f"{construct_id}Logs",
-            retention=self.log_retention,
-            removal_policy=self.removal,
+        log_group, role = self._build_function_logs(
+            construct_id, f"catalog {self.stage.name}: the {spec.name} function"
         )
-        # An own role instead of AWSLambdaBasicExecutionRole: that managed policy lets the
-        # function create log groups and write to any of them; this one writes to its own.
-        role = iam.Role(
-            self,
-            f"{construct_id}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"catalog {self.stage.name}: the {spec.name} function",
-        )
-        log_group.grant_write(role)
         self.log_groups[spec.name] = log_group
         function = lambda_.Function(
             self,
@@ -157,7 +156,7 @@ class Functions(Concern):
             # Explicit actions rather than table.grant_read_data: that grant adds Scan and
             # GetRecords, which no function needs, and an `index/*` wildcard.
             table = self.data.tables[table_name]
-            actions = TABLE_READ_ACTIONS + (TABLE_WRITE_ACTIONS if access == "write" else ())
+            actions = table_actions(access)
             resources = [table.table_arn]
             resources += [
                 f"{table.table_arn}/index/{index.name}"

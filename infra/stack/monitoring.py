@@ -15,6 +15,7 @@ from aws_cdk import (
 from constructs import Construct
 
 from infra import topology
+from infra.stack import base
 from infra.stack.base import Concern, construct_name
 from infra.stages import Stage
 
@@ -64,15 +65,8 @@ class Monitoring(Concern):
     def _build_alarm(
         self, construct_id: str, what: str, metric: cloudwatch.IMetric
     ) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
-            self,
-            construct_id,
-            alarm_description=f"catalog {self.stage.name}: {what}",
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        return base.any_occurrence_alarm(
+            self, construct_id, f"catalog {self.stage.name}: {what}", metric
         )
 
     def _build_dashboard(

@@ -1,7 +1,8 @@
 """The one description of what exists: functions, routes, tables and event plumbing.
 
 Each capability is one literal in its own module (`products`, `identity`, `images`,
-`notifications`); `merge` joins them into the views below, refusing a name declared twice.
+`notifications`, `migrations`); `merge` joins them into the views below, refusing a name
+declared twice.
 The routes and their access rules are runtime data of the `catalog` package
 (`catalog.http.routes`), read here. Both the CDK stack (`infra/stack/`) and the local runner
 (`infra/local/`) are built from this package, and `tests/infra/test_parity.py` proves they
@@ -27,6 +28,7 @@ from infra.topology.images import (
     MEDIA_BUCKET as MEDIA_BUCKET,
     PUBLIC_MEDIA_PREFIX as PUBLIC_MEDIA_PREFIX,
 )
+from infra.topology.migrations import DEPLOY_RUNNER as DEPLOY_RUNNER, MIGRATIONS
 from infra.topology.model import (
     Bucket as Bucket,
     BucketNotification as BucketNotification,
@@ -49,7 +51,7 @@ from infra.topology.notifications import NOTIFICATIONS
 from infra.topology.products import PRODUCTS
 
 # In this order: it is the order of the stack's resources and of the dashboard's lines.
-CAPABILITIES: tuple[Capability, ...] = (PRODUCTS, IDENTITY, IMAGES, NOTIFICATIONS)
+CAPABILITIES: tuple[Capability, ...] = (PRODUCTS, IDENTITY, IMAGES, NOTIFICATIONS, MIGRATIONS)
 
 _merged = merge(*CAPABILITIES)
 FUNCTIONS = _merged.functions

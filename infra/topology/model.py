@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
-TableAccess = Literal["read", "write"]
+# "migrate": what "write" allows, and Scan: the data migrations read every item of a table
+# (parallel segmented Scan); no other function lists a whole table.
+TableAccess = Literal["read", "write", "migrate"]
 
 
 def env_name(prefix: str, logical: str) -> str:

@@ -67,6 +67,21 @@ class Synth:
                 found[tags[FUNCTION_TAG]] = logical_id
         return found
 
+    def logical_ids_under(self, construct: Any, cfn_type: str) -> set[str]:
+        """The logical ids of the resources of `cfn_type` a construct holds (at any depth)."""
+        from aws_cdk import CfnResource
+
+        return {
+            self.stack.resolve(c.logical_id)
+            for c in construct.node.find_all()
+            if isinstance(c, CfnResource) and c.cfn_resource_type == cfn_type
+        }
+
+    def deploy_runner_functions(self) -> set[str]:
+        """The Lambda functions of the deploy's migration runner (infra/stack/migrations.py):
+        CloudFormation machinery (its custom resource's provider), not topology functions."""
+        return self.logical_ids_under(self.stack.migrations, "AWS::Lambda::Function")
+
     def function(self, name: str) -> Resource:
         return self.resources[self.function_ids()[name]]
 

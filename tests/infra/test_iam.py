@@ -12,6 +12,7 @@ from infra.stack import (
     COGNITO_ADMIN_ACTIONS,
     COGNITO_AUTO_CONFIRM_ACTIONS,
     TABLE_READ_ACTIONS,
+    TABLE_SCAN_ACTIONS,
     TABLE_WRITE_ACTIONS,
 )
 from infra.stages import stage as stage_config
@@ -76,13 +77,26 @@ def test_table_actions_follow_the_declared_access(dev: Any, spec: Any) -> None:
     expected: set[str] = set()
     for access in spec.tables.values():
         expected |= set(TABLE_READ_ACTIONS)
-        if access == "write":
+        if access in ("write", "migrate"):
             expected |= set(TABLE_WRITE_ACTIONS)
+        if access == "migrate":
+            expected |= set(TABLE_SCAN_ACTIONS)
     if any(stream.consumer == spec.name for stream in topology.STREAMS):
         expected |= set(STREAM_READ_ACTIONS)  # granted by the stream event source
     dynamodb = allowed(dev, spec.name, "dynamodb:")
     assert dynamodb == expected
-    assert "dynamodb:Scan" not in dynamodb  # no function lists a whole table
+    if "migrate" not in spec.tables.values():
+        assert "dynamodb:Scan" not in dynamodb  # only the migrations list a whole table
+
+
+def test_only_the_migrations_function_may_scan(dev: Any) -> None:
+    # Given every function's role
+    scanners = {
+        name for name in topology.FUNCTIONS if "dynamodb:Scan" in allowed(dev, name, "dynamodb:")
+    }
+    # Then the one that may read a whole table is the migrations function, on the products
+    assert scanners == {"migrations"}
+    assert topology.FUNCTIONS["migrations"].tables == {"products": "migrate"}
 
 
 @pytest.mark.parametrize("spec", topology.FUNCTIONS.values(), ids=lambda f: f.name)

@@ -74,7 +74,11 @@ def test_each_secret_is_generated(dev: Any) -> None:
 
 def test_every_topology_function_exists_once(dev: Any) -> None:
     assert set(dev.function_ids()) == set(topology.FUNCTIONS)
-    assert len(dev.of_type("AWS::Lambda::Function")) == len(topology.FUNCTIONS)
+    # Besides them, only the deploy's migration runner: its start and poll functions and
+    # the three of aws-cdk-lib's provider framework (onEvent, isComplete, onTimeout).
+    runner = dev.deploy_runner_functions()
+    assert len(runner) == 5
+    assert set(dev.of_type("AWS::Lambda::Function")) == set(dev.function_ids().values()) | runner
 
 
 @pytest.mark.parametrize("spec", topology.FUNCTIONS.values(), ids=lambda f: f.name)
@@ -157,8 +161,11 @@ def test_every_log_group_has_the_stage_retention(synth_stage: Any, name: str) ->
     synth = synth_stage(name)
     retention = stage_config(name).log_retention_days
     groups = synth.of_type("AWS::Logs::LogGroup")
-    # one per function, the API's access logs, the WAF's logs
-    assert len(groups) == len(topology.FUNCTIONS) + 2
+    # One per function, the API's access logs, the WAF's logs, and the migration runner's four
+    # (its state machine, its start and poll functions, the provider framework's functions).
+    runner = synth.logical_ids_under(synth.stack.migrations, "AWS::Logs::LogGroup")
+    assert len(runner) == 4
+    assert len(groups) == len(topology.FUNCTIONS) + 2 + len(runner)
     assert {g["Properties"].get("RetentionInDays") for g in groups.values()} == {retention}
 
 
@@ -238,7 +245,16 @@ def test_gateway_response_answers_problem_json(dev: Any, response_type: str) -> 
 
 def test_api_url_and_user_pool_ids_are_outputs(dev: Any) -> None:
     outputs = dev.json["Outputs"]
-    assert set(outputs) == {"ApiUrl", "UserPoolId", "UserPoolClientId", "ImagesUrl"}
+    assert set(outputs) == {
+        "ApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "ImagesUrl",
+        "MigrationsStateMachineArn",
+    }
+    assert dev.resources[ref_target(outputs["MigrationsStateMachineArn"]["Value"])]["Type"] == (
+        "AWS::StepFunctions::StateMachine"
+    )
     (cdn,) = _getatt_targets(outputs["ImagesUrl"]["Value"])
     assert dev.resources[cdn]["Type"] == "AWS::CloudFront::Distribution"
     assert dev.resources[ref_target(outputs["UserPoolId"]["Value"])]["Type"] == (

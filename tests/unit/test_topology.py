@@ -21,7 +21,16 @@ def test_the_topology_validates() -> None:
 
 
 API_FUNCTIONS = sorted(name for name in topology.FUNCTIONS if topology.routes_of(name))
-EVENT_FUNCTIONS = sorted(set(topology.FUNCTIONS) - set(API_FUNCTIONS))
+EVENT_FUNCTIONS = sorted(set(topology.FUNCTIONS) - set(API_FUNCTIONS) - {topology.DEPLOY_RUNNER})
+
+
+def test_the_deploy_runner_has_neither_routes_nor_event_sources() -> None:
+    # The deploy's state machine is its one caller (infra/stack/migrations.py)
+    name = topology.DEPLOY_RUNNER
+    assert name in topology.FUNCTIONS
+    assert topology.routes_of(name) == ()
+    consumers = {s.consumer for s in (*topology.STREAMS, *topology.QUEUE_SOURCES)}
+    assert name not in consumers
 
 
 @pytest.mark.parametrize("name", EVENT_FUNCTIONS)

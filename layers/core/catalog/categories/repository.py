@@ -8,7 +8,7 @@ conditional delete, with no query over products.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
@@ -24,6 +24,17 @@ ALL_CATEGORIES = "CATEGORIES"  # gsi1 partition of every category, by slug
 
 
 class CategoryItem(TableModel):
+    """A category with its counts (changed in the transactions that write its products)."""
+
+    KEYS: ClassVar[dict[str, dict[str, str]]] = {
+        "category": {
+            "pk": "CATEGORY#<slug>",
+            "sk": "CATEGORY",
+            "gsi1pk": "CATEGORIES",
+            "gsi1sk": "<slug>",
+        }
+    }
+
     class Meta:
         table_name = TableName("products")
 

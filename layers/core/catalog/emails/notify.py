@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, ClassVar
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
@@ -31,6 +31,12 @@ SENT_MARK_DAYS = 7
 
 
 class SentItem(TableModel):
+    """The mark that one change event was emailed to one user, expired by TTL."""
+
+    KEYS: ClassVar[dict[str, dict[str, str]]] = {
+        "email-sent": {"pk": "EMAIL#<event id>", "sk": "USER#<sub>"}
+    }
+
     class Meta:
         table_name = TableName("notifications")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import ClassVar
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
@@ -12,6 +13,10 @@ from catalog.identity.revocation import AccessRecord, RevocationCheck
 
 
 class AccessItem(TableModel):
+    """One user's access record: sign-outs, disabling, role limits."""
+
+    KEYS: ClassVar[dict[str, dict[str, str]]] = {"access": {"sub": "<sub>"}}
+
     class Meta:
         table_name = TableName("access")
 

@@ -10,7 +10,7 @@ and prefix search Queries on designed keys (catalog.products.repository writes t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pynamodb.attributes import (
     ListAttribute,
@@ -90,6 +90,22 @@ class _ProductAttributes(TableModel):
 class ProductItem(_ProductAttributes):
     """The product itself (`sk=PRODUCT`); every write of it is conditional on its version."""
 
+    # The stored layout (make layout, docs/item-layout.json): each kind's key shapes, and
+    # the functions that compute what the item derives from the product.
+    KEYS: ClassVar[dict[str, dict[str, str]]] = {
+        "product": {
+            "pk": "PRODUCT#<id>",
+            "sk": "PRODUCT",
+            "gsi1pk": "STATUS#<status>",
+            "gsi1sk": "<id>",
+            "gsi2pk": "CAT#<category>#<status>",
+            "gsi2sk": "<id>",
+            "gsi3sk": "<price in cents, 10 digits>#<id>",
+            "gsi5sk": "<folded name>#<id>",
+        }
+    }
+    DERIVED_BY: ClassVar[tuple[str, ...]] = ("catalog.products.items.item_attributes",)
+
     class Meta:
         table_name = TableName("products")
 
@@ -107,6 +123,24 @@ class ProductCopy(_ProductAttributes):
     """A copy of a product under one of its tags or search words: written unconditionally,
     always in the transaction that writes the product item (whose version guards both)."""
 
+    KEYS: ClassVar[dict[str, dict[str, str]]] = {
+        "tag": {
+            "pk": "PRODUCT#<id>",
+            "sk": "TAG#<tag>",
+            "gsi1pk": "TAG#<tag>#<status>",
+            "gsi1sk": "<id>",
+            "gsi3sk": "<price in cents, 10 digits>#<id>",
+            "gsi5sk": "<folded name>#<id>",
+        },
+        "word": {
+            "pk": "PRODUCT#<id>",
+            "sk": "WORD#<word of the name, then of the SKU>",
+            "gsi1pk": "WORDS#<status>#<first letter of the word>",
+            "gsi1sk": "<word>#<folded name>#<id>",
+        },
+    }
+    DERIVED_BY: ClassVar[tuple[str, ...]] = ("catalog.products.items.copies",)
+
     class Meta:
         table_name = TableName("products")
 
@@ -114,6 +148,12 @@ class ProductCopy(_ProductAttributes):
 
 
 class SkuGuard(TableModel):
+    """What makes SKUs unique whatever their case: written with the product, conditionally."""
+
+    KEYS: ClassVar[dict[str, dict[str, str]]] = {
+        "sku": {"pk": "SKU#<SKU upper-cased>", "sk": "SKU"}
+    }
+
     class Meta:
         table_name = TableName("products")
 

@@ -8,6 +8,7 @@ subscribers with one query. Both are written in one transaction.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
@@ -20,6 +21,12 @@ SUBSCRIPTIONS_SK = "SUBSCRIPTIONS"
 
 
 class SubscriptionsItem(TableModel):
+    """The categories one user is subscribed to."""
+
+    KEYS: ClassVar[dict[str, dict[str, str]]] = {
+        "subscriptions": {"pk": "USER#<sub>", "sk": "SUBSCRIPTIONS"}
+    }
+
     class Meta:
         table_name = TableName("notifications")
 
@@ -30,6 +37,12 @@ class SubscriptionsItem(TableModel):
 
 
 class SubscriberItem(TableModel):
+    """One subscriber of a category (a copy of the user's list, written with it)."""
+
+    KEYS: ClassVar[dict[str, dict[str, str]]] = {
+        "subscriber": {"pk": "SUBSCRIBERS#<category>", "sk": "USER#<sub>"}
+    }
+
     class Meta:
         table_name = TableName("notifications")
 

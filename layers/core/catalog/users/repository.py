@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
@@ -18,6 +18,17 @@ ALL_USERS = "USER"  # gsi1 partition of every profile, ordered by email
 
 
 class ProfileItem(TableModel):
+    """A user's profile; every profile is in one gsi1 partition, ordered by email."""
+
+    KEYS: ClassVar[dict[str, dict[str, str]]] = {
+        "profile": {
+            "pk": "USER#<sub>",
+            "sk": "PROFILE",
+            "gsi1pk": "USER",
+            "gsi1sk": "<email>#<sub>",
+        }
+    }
+
     class Meta:
         table_name = TableName("users")
 

@@ -8,7 +8,7 @@ expired by TTL after DELIVERY_RETENTION_DAYS.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -31,6 +31,12 @@ RECENT_DELIVERIES = 50
 
 
 class WebhookItem(TableModel):
+    """A webhook; every webhook is in one gsi1 partition (listing and dispatch)."""
+
+    KEYS: ClassVar[dict[str, dict[str, str]]] = {
+        "webhook": {"pk": "WEBHOOK#<id>", "sk": "WEBHOOK", "gsi1pk": "WEBHOOKS", "gsi1sk": "<id>"}
+    }
+
     class Meta:
         table_name = TableName("notifications")
 
@@ -51,6 +57,12 @@ class WebhookItem(TableModel):
 
 
 class DeliveryItem(TableModel):
+    """One delivery attempt of an event to a webhook, expired by TTL."""
+
+    KEYS: ClassVar[dict[str, dict[str, str]]] = {
+        "delivery": {"pk": "WEBHOOK#<id>", "sk": "DELIVERY#<time>#<event id>#<attempt>"}
+    }
+
     class Meta:
         table_name = TableName("notifications")
 

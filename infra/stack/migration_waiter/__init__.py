@@ -1,0 +1,1 @@
+"""The deploy's wait for the migrations: a CloudFormation custom resource's two handlers."""
