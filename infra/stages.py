@@ -21,6 +21,11 @@ class Stage:
     waf_rate_limit: int = 2000
     waf_auth_rate_limit: int = 100
     waf_blocked_alarm: int = 100
+    # Who hears the alarms: an email address subscribed to the stage's ops topic (None: set a
+    # subscription yourself, e.g. a pager or chat integration on the topic).
+    ops_email: str | None = None
+    # The API's p99 latency (ms) that, for 15 minutes, raises an alarm.
+    api_p99_alarm_ms: int = 2000
     retain_data: bool = True  # keep tables when the stack is deleted
     # Sign-ups are confirmed without an emailed code: only where nobody real signs up.
     auto_confirm_users: bool = False

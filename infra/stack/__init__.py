@@ -10,6 +10,7 @@ from aws_cdk import CfnOutput, Environment, Tags
 from constructs import Construct
 
 from infra import topology
+from infra.stack.alerting import Alerting
 from infra.stack.api import Api
 from infra.stack.data import Data
 from infra.stack.edge import Edge
@@ -99,6 +100,9 @@ class CatalogStack(ConcernFreeStack):
             function=self.functions.functions[topology.DEPLOY_RUNNER],
             after=list(self.functions.functions.values()),
         )
+        # Last of all: every alarm made above notifies the ops topic.
+        self.alerting = Alerting(self, "Alerting", stage=stage)
+        self.alerting.route(self)
         self._build_outputs()
 
     def _build_outputs(self) -> None:

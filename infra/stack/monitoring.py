@@ -56,6 +56,22 @@ class Monitoring(Concern):
             "API answered 5XX",
             api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
         )
+        self.latency_alarm = self._build_latency_alarm(api)
+        self.throttle_alarms = {
+            name: self._build_alarm(
+                f"Fn{construct_name(name)}ThrottlesAlarm",
+                f"{name} function throttled",
+                function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
+            )
+            for name, function in functions.items()
+        }
+        self.duration_alarms = {
+            name: self._build_duration_alarm(name, function) for name, function in functions.items()
+        }
+        self.iterator_age_alarms = {
+            stream.consumer: self._build_iterator_age_alarm(stream.consumer, functions)
+            for stream in topology.STREAMS
+        }
         self.dashboard = self._build_dashboard(functions, api)
         self.error_filters = {
             name: self._build_error_filter(name, group) for name, group in log_groups.items()
@@ -67,6 +83,54 @@ class Monitoring(Concern):
     ) -> cloudwatch.Alarm:
         return base.any_occurrence_alarm(
             self, construct_id, f"catalog {self.stage.name}: {what}", metric
+        )
+
+    def _build_latency_alarm(self, api: apigateway.RestApi) -> cloudwatch.Alarm:
+        limit = self.stage.api_p99_alarm_ms
+        return cloudwatch.Alarm(
+            self,
+            "ApiLatencyAlarm",
+            alarm_description=f"catalog {self.stage.name}: API p99 latency over {limit} ms "
+            "for 15 minutes",
+            metric=api.metric_latency(period=FIVE_MINUTES, statistic="p99"),
+            threshold=limit,
+            evaluation_periods=3,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+    def _build_duration_alarm(self, name: str, function: lambda_.Function) -> cloudwatch.Alarm:
+        """A function whose slowest invocations near its timeout: the next ones time out."""
+        limit_ms = topology.FUNCTIONS[name].timeout_s * 1000 * 0.8
+        return cloudwatch.Alarm(
+            self,
+            f"Fn{construct_name(name)}DurationAlarm",
+            alarm_description=f"catalog {self.stage.name}: {name} p99 duration over 80% of "
+            "its timeout for 15 minutes",
+            metric=function.metric_duration(period=FIVE_MINUTES, statistic="p99"),
+            threshold=limit_ms,
+            evaluation_periods=3,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+    def _build_iterator_age_alarm(
+        self, consumer: str, functions: Mapping[str, lambda_.Function]
+    ) -> cloudwatch.Alarm:
+        """A stream consumer falling behind: change events go out late (records expire after
+        24 hours)."""
+        return cloudwatch.Alarm(
+            self,
+            f"Fn{construct_name(consumer)}IteratorAgeAlarm",
+            alarm_description=f"catalog {self.stage.name}: {consumer} over 5 minutes behind "
+            "its stream for 15 minutes",
+            metric=functions[consumer].metric(
+                "IteratorAge", period=FIVE_MINUTES, statistic="Maximum"
+            ),
+            threshold=5 * 60 * 1000,
+            evaluation_periods=3,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
 
     def _build_dashboard(
