@@ -1,0 +1,116 @@
+"""The committed OpenAPI document: valid OpenAPI 3.1, complete, and its examples valid."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+from infra import topology
+from infra.openapi import DOCUMENT, PROBLEM
+
+document: dict[str, Any] = json.loads(DOCUMENT.read_text())
+OPERATIONS = [
+    (path, method, operation)
+    for path, methods in document["paths"].items()
+    for method, operation in methods.items()
+]
+IDS = [f"{method.upper()} {path}" for path, method, _ in OPERATIONS]
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        _, *parts = node["$ref"].split("/")
+        target: Any = document
+        for part in parts:
+            target = target[part]
+        node = target
+    return node
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    # The schema's references point into the document: validate inside it.
+    root = {**document, "$ref": "#/$defs/it", "$defs": {"it": schema}}
+    return Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def test_the_document_is_valid_openapi() -> None:
+    # When the document is checked against the OpenAPI 3.1 specification
+    validate(document)
+    # Then it passes (validate raises otherwise), with a semantic version
+    assert re.fullmatch(r"1\.\d+\.\d+", document["info"]["version"])
+
+
+def test_every_route_is_an_operation_of_the_document() -> None:
+    documented = {(method.upper(), path) for path, method, _ in OPERATIONS}
+    # Then every route is documented but the document's own
+    expected = {(r.method, r.path) for r in topology.ROUTES if r.operation != "openapi"}
+    assert documented == expected
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
+def test_each_operation_documents_success_first_and_problems_for_errors(
+    path: str, method: str, operation: dict[str, Any]
+) -> None:
+    statuses = list(operation["responses"])
+    # Then a success comes first, and 401, 429, 500, 502 and 504 are always there
+    assert 200 <= int(statuses[0]) < 400
+    assert statuses == sorted(statuses, key=int)
+    assert {"401", "429", "500", "502", "504"} <= set(statuses)
+    for code, response in operation["responses"].items():
+        response = _resolve(response)
+        if int(code) >= 400 and not (path == "/v1/health" and code == "503"):
+            # And every error is problem+json with the one Problem schema
+            assert list(response["content"]) == [PROBLEM], code
+            assert response["content"][PROBLEM]["schema"] == {
+                "$ref": "#/components/schemas/Problem"
+            }
+    # And it has a summary, a tag and the security of its access rule
+    assert operation["summary"] and operation["tags"]
+    route = next(r for r in topology.ROUTES if (r.method, r.path) == (method.upper(), path))
+    expected = [{}, {"bearer": []}] if route.access.public else [{"bearer": []}]
+    assert operation["security"] == expected
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
+def test_every_body_has_an_example_valid_against_its_schema(
+    path: str, method: str, operation: dict[str, Any]
+) -> None:
+    bodies = []
+    if "requestBody" in operation:
+        bodies.append(("request", operation["requestBody"]["content"]["application/json"]))
+    for code, response in operation["responses"].items():
+        for media, content in _resolve(response).get("content", {}).items():
+            bodies.append((f"{code} {media}", content))
+    for where, content in bodies:
+        examples = [content["example"]] if "example" in content else []
+        examples += [e["value"] for e in content.get("examples", {}).values()]
+        # Then each body has at least one example, and each is valid against the schema
+        assert examples, f"{where}: no example"
+        validator = _validator(content["schema"])
+        for example in examples:
+            errors = [e.message for e in validator.iter_errors(example)]
+            assert not errors, f"{where}: {errors}"
+
+
+def test_create_operations_link_to_what_reads_and_changes_what_they_made() -> None:
+    ids = {operation["operationId"] for _, _, operation in OPERATIONS}
+    created = {
+        operation["operationId"]: operation["responses"]["201"]
+        for _, method, operation in OPERATIONS
+        if method == "post" and "201" in operation["responses"]
+    }
+    # Then products, categories and webhooks link to their get, patch and delete
+    for create, targets in {
+        "createProduct": {"getProduct", "updateProduct", "deleteProduct"},
+        "createCategory": {"getCategory", "updateCategory", "deleteCategory"},
+        "createWebhook": {"getWebhook", "updateWebhook", "deleteWebhook"},
+    }.items():
+        links = {link["operationId"] for link in created[create]["links"].values()}
+        assert targets <= links
+        assert links <= ids  # and each link names an operation of the document
+        assert "Location" in created[create]["headers"]
