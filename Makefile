@@ -21,7 +21,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export AWS_EC2_METADATA_DISABLED := true
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 
-.PHONY: help setup run test lint build synth snapshots openapi bench clean
+.PHONY: help setup run test lint build synth snapshots openapi contract bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -51,6 +51,19 @@ snapshots: build  ## rewrite tests/infra/snapshots/ from the stack (after a deli
 openapi: setup  ## regenerate functions/meta/openapi.json from the handlers
 	$(PY) -m infra.openapi --write
 
+# Node tools (Optic), pinned and locked in tools/, installed into .tools/node: install
+# scripts are not run (none of these needs one).
+NODE_TOOLS := $(TOOLS)/node
+
+$(NODE_TOOLS)/.installed: tools/package.json tools/package-lock.json
+	mkdir -p $(NODE_TOOLS)
+	cp tools/package.json tools/package-lock.json $(NODE_TOOLS)/
+	cd $(NODE_TOOLS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+contract: setup $(NODE_TOOLS)/.installed  ## fail on a breaking change against the released contract (api/)
+	$(PY) -m infra.contract
+
 lint: setup  ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -65,9 +78,10 @@ COVERAGE_FLOOR := 89
 # to be delivered, and a third worker uses it (6.3 against 8.4 minutes, with coverage).
 TEST_WORKERS ?= 3
 
-test: build  ## every test: unit, integration, end to end, infrastructure, lint; coverage
+test: build $(NODE_TOOLS)/.installed  ## every test: unit, integration, end to end, infrastructure, lint, contract; coverage
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory contract
 
 # The peers of `make bench` live in their own environment: `uv sync` is exact, so one venv
 # synced with and without the bench group would lose packages on every switch.
