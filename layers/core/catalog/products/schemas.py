@@ -22,7 +22,6 @@ from pydantic import (
 )
 
 from catalog.core.currencies import (
-    AMOUNT_PATTERN,
     ISO_4217,
     QUERY_AMOUNT_PATTERN,
     exact_amount,

@@ -41,7 +41,7 @@ Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 # The user pool's policy (infra/stack/identity.py, infra/local/provision.py), checked here
 # so that a weak password is refused with the field's error before Cognito is asked.
 PASSWORD_MIN_LENGTH = 12
-PASSWORD_SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"  # Cognito's special characters
+PASSWORD_SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"  # noqa: S105 - Cognito's special characters
 _SYMBOL_CLASS = "".join("\\" + c if c in "]\\^-[" else c for c in PASSWORD_SYMBOLS)
 PASSWORD_POLICY_PATTERN = (
     f"^(?=[\\s\\S]*[a-z])(?=[\\s\\S]*[A-Z])(?=[\\s\\S]*[0-9])(?=[\\s\\S]*[{_SYMBOL_CLASS}])"
