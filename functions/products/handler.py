@@ -100,7 +100,11 @@ def list_products(
     limit: Annotated[PageSize, Query(description="Page size, 1-100")] = 20,
     cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
 ) -> Response[str]:
-    """List products: filter by category, price, tags, stock and words, sort, page by cursor."""
+    """List products: filter by category, price, tags, stock and words, sort, page by cursor.
+
+    Two rules join parameters (422 otherwise, with `type: combination`): `max_price` is not
+    below `min_price`, and `q` holds at least one letter or digit.
+    """
     query = ProductQuery(
         status=status,
         category=category,

@@ -193,14 +193,20 @@ class Product(BaseModel):
 
 MAX_QUERY_TAGS = 10  # tags one listing may ask for
 SearchText = Annotated[
-    str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=100)
+    str,
+    AfterValidator(clean_line),
+    StringConstraints(min_length=1, max_length=100),
+    TextRule(required=True),
 ]
 # Query parameters arrive as strings: these take exactly the spellings the API documents.
 QueryAmount = Annotated[
     Decimal,
     BeforeValidator(query_amount),
     Field(ge=0, le=MAX_PRICE),
-    WithJsonSchema({"type": "string", "pattern": QUERY_AMOUNT_PATTERN}),
+    # The digits QUERY_AMOUNT_PATTERN takes, within 0 and MAX_PRICE.
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^0*(?:[0-9]{1,6}(?:\.[0-9]{1,2})?|1000000(?:\.00?)?)$"}
+    ),
 ]
 QueryFlag = Annotated[StrictBool, BeforeValidator(_query_flag), WithJsonSchema({"type": "boolean"})]
 PageSize = Annotated[
