@@ -136,7 +136,7 @@ PROBLEM_RESPONSES: dict[int, tuple[str, str, CatalogError]] = {
     413: (
         "PayloadTooLarge",
         "The request body is larger than accepted",
-        PayloadTooLarge("The request body exceeds 262144 bytes."),
+        PayloadTooLarge(f"The request body exceeds {1024 * 1024} bytes."),
     ),
     415: (
         "UnsupportedMediaType",

@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from infra import topology
-from infra.openapi import DOCUMENT, PROBLEM
+from infra.openapi import PROBLEM
+from tests.contract import document, resolve, validator
 
-document: dict[str, Any] = json.loads(DOCUMENT.read_text())
 OPERATIONS = [
     (path, method, operation)
     for path, methods in document["paths"].items()
     for method, operation in methods.items()
 ]
 IDS = [f"{method.upper()} {path}" for path, method, _ in OPERATIONS]
-
-
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        _, *parts = node["$ref"].split("/")
-        target: Any = document
-        for part in parts:
-            target = target[part]
-        node = target
-    return node
-
-
-def _validator(schema: dict[str, Any]) -> Draft202012Validator:
-    # The schema's references point into the document: validate inside it.
-    root = {**document, "$ref": "#/$defs/it", "$defs": {"it": schema}}
-    return Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def test_the_document_is_valid_openapi() -> None:
@@ -62,7 +44,7 @@ def test_each_operation_documents_success_first_and_problems_for_errors(
     assert statuses == sorted(statuses, key=int)
     assert {"401", "429", "500", "502", "504"} <= set(statuses)
     for code, response in operation["responses"].items():
-        response = _resolve(response)
+        response = resolve(response)
         if int(code) >= 400 and not (path == "/v1/health" and code == "503"):
             # And every error is problem+json with the one Problem schema
             assert list(response["content"]) == [PROBLEM], code
@@ -84,16 +66,16 @@ def test_every_body_has_an_example_valid_against_its_schema(
     if "requestBody" in operation:
         bodies.append(("request", operation["requestBody"]["content"]["application/json"]))
     for code, response in operation["responses"].items():
-        for media, content in _resolve(response).get("content", {}).items():
+        for media, content in resolve(response).get("content", {}).items():
             bodies.append((f"{code} {media}", content))
     for where, content in bodies:
         examples = [content["example"]] if "example" in content else []
         examples += [e["value"] for e in content.get("examples", {}).values()]
         # Then each body has at least one example, and each is valid against the schema
         assert examples, f"{where}: no example"
-        validator = _validator(content["schema"])
+        check = validator(content["schema"])
         for example in examples:
-            errors = [e.message for e in validator.iter_errors(example)]
+            errors = [e.message for e in check.iter_errors(example)]
             assert not errors, f"{where}: {errors}"
 
 
