@@ -12,7 +12,9 @@ infra.gateway_responses), so that every status an operation can answer is docume
   functions verify it), 429 (API Gateway's throttles), 500 (a fault of ours), 502 and 504
   (API Gateway: the function failed or took too long);
 - a route that some signed-in role may not call, or only on what it owns: 403;
-- an operation with a body: 400 (not JSON), 413, 415 and 422; with parameters: 422.
+- an operation with a body: 400 (not JSON), 413, 415 and 422; with parameters: 422;
+- a function that administers the user pool (auth, users): 503, when Cognito is
+  unreachable or throttles.
 
 Every error is `application/problem+json` with the one `Problem` schema, through the shared
 `components/responses`. Security follows each route's access rule (public routes: a token
@@ -161,8 +163,8 @@ PROBLEM_RESPONSES: dict[int, tuple[str, str, CatalogError]] = {
     ),
     503: (
         "ServiceUnavailable",
-        "The service cannot serve now; retry later",
-        ServiceUnavailable("The service is not ready; try again later."),
+        "A service it depends on is unreachable or throttling; retry later",
+        ServiceUnavailable("Too many attempts; wait a while and try again."),
     ),
     504: (
         "GatewayTimeout",
@@ -172,6 +174,8 @@ PROBLEM_RESPONSES: dict[int, tuple[str, str, CatalogError]] = {
 }
 EVERY_OPERATION = (401, 429, 500, 502, 504)
 WITH_BODY = (400, 413, 415, 422)
+# A function that administers the user pool: Cognito unreachable or throttling (503).
+DIRECTORY = (503,)
 
 # Create operations and what reads or changes what they made: (operation, its parameter,
 # where the created resource's key is in the 201 body).
@@ -240,7 +244,8 @@ def complete(document: dict[str, Any]) -> None:
             operation["description"] = description
         operation["security"] = _security(route.access)
         operation["x-access"] = _access_note(route.access)
-        operation["responses"] = _responses(operation, route.access)
+        extra = DIRECTORY if topology.FUNCTIONS[route.function].user_pool == "admin" else ()
+        operation["responses"] = _responses(operation, route.access, extra)
         if route.operation in LINKS:
             _add_links(operation, ids, *LINKS[route.operation])
         openapi_examples.add(route.operation, operation)
@@ -288,14 +293,14 @@ def _can_forbid(access: Access) -> bool:
     return not access.public and (set(access.roles) != set(ROLES) or bool(access.own_only))
 
 
-def _responses(operation: dict[str, Any], access: Access) -> dict[str, Any]:
+def _responses(operation: dict[str, Any], access: Access, extra: tuple[int, ...]) -> dict[str, Any]:
     declared = {
         code: response
         for code, response in operation.get("responses", {}).items()
         if not _powertools_own(response)
     }
     statuses = {int(code) for code in declared}
-    statuses |= set(EVERY_OPERATION)
+    statuses |= set(EVERY_OPERATION) | set(extra)
     if _can_forbid(access):
         statuses.add(403)
     if "requestBody" in operation:

@@ -55,13 +55,37 @@ def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     raise NotImplementedError(f"no strategy for {schema}")
 
 
+# A pattern that only requires characters (the password policy): `^(?=[\s\S]*[...])...`.
+_REQUIREMENT = re.compile(r"\(\?=\[\\s\\S\]\*(\[(?:\\.|[^\]])*\])\)")
+
+
 def _string(schema: dict[str, Any]) -> st.SearchStrategy[str]:
     low, high = schema.get("minLength", 0), schema.get("maxLength", 200)
-    if "pattern" in schema:
-        values = st.from_regex(re.compile(schema["pattern"]), fullmatch=True)
+    pattern = schema.get("pattern")
+    if pattern is not None and pattern.startswith("^(?="):
+        return _with_required_characters(pattern, low, min(high, low + 40))
+    if pattern is not None:
+        values = st.from_regex(re.compile(pattern), fullmatch=True)
     else:
         values = st.text(min_size=low, max_size=high)
     return values.filter(lambda v: low <= len(v) <= high)
+
+
+def _with_required_characters(pattern: str, low: int, high: int) -> st.SearchStrategy[str]:
+    """Text holding one character of each class the pattern's lookaheads require."""
+    classes = _REQUIREMENT.findall(pattern)
+    if "".join(f"(?=[\\s\\S]*{c})" for c in classes) != pattern[1:]:
+        raise NotImplementedError(f"no strategy for the pattern {pattern}")
+    required = st.tuples(*(st.from_regex(f"^{c}$", fullmatch=True) for c in classes))
+    filler = st.text(min_size=max(low - len(classes), 0), max_size=high - len(classes))
+    return st.tuples(required, filler, st.randoms()).map(_shuffled)
+
+
+def _shuffled(parts: tuple[tuple[str, ...], str, Any]) -> str:
+    required, filler, random = parts
+    characters = [*required, *filler]
+    random.shuffle(characters)
+    return "".join(characters)
 
 
 def _number(schema: dict[str, Any]) -> st.SearchStrategy[Decimal]:

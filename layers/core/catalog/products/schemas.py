@@ -23,7 +23,6 @@ from pydantic import (
 
 from catalog.core.currencies import (
     ISO_4217,
-    QUERY_AMOUNT_PATTERN,
     exact_amount,
     query_amount,
 )
