@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from typing import Any
 
 import pytest
@@ -96,3 +98,35 @@ def test_create_operations_link_to_what_reads_and_changes_what_they_made() -> No
         assert targets <= links
         assert links <= ids  # and each link names an operation of the document
         assert "Location" in created[create]["headers"]
+
+
+def _patterns(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*(_patterns(item) for item in node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    found = {node["pattern"]} if isinstance(node.get("pattern"), str) else set()
+    return found.union(*(_patterns(value) for value in node.values()))
+
+
+def test_every_pattern_is_an_ecmascript_regex_with_and_without_the_u_flag() -> None:
+    # Given every pattern of the document (JSON Schema's patterns are ECMA-262 regexes)
+    patterns = sorted(_patterns(document))
+    assert len(patterns) > 10
+    # When Node compiles each, as a tool without and with Unicode mode would
+    script = (
+        "const ps = JSON.parse(require('fs').readFileSync(0, 'utf8')); const bad = [];"
+        "for (const p of ps) for (const f of ['', 'u'])"
+        " { try { new RegExp(p, f) } catch (e) { bad.push(f + ' ' + e.message) } }"
+        "console.log(JSON.stringify(bad));"
+    )
+    result = subprocess.run(
+        ["node", "-e", script],
+        input=json.dumps(patterns),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    # Then each compiles
+    assert json.loads(result.stdout) == []

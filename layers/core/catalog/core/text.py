@@ -125,7 +125,14 @@ def _refused_characters(multiline: bool) -> list[str]:
 
 
 def _character_class(characters: list[str]) -> str:
-    """`characters` as the inside of a regex class, in ranges."""
+    """`characters` as the inside of a regex class, in ranges within the BMP; each one above
+    it on its own, so that an ECMAScript engine without the `u` flag (which reads it as two
+    UTF-16 units) still compiles the class (a range of surrogate pairs would be reversed)."""
+    bmp = [c for c in characters if ord(c) < 0x10000]
+    return _ranges(bmp) + "".join(c for c in characters if ord(c) >= 0x10000)
+
+
+def _ranges(characters: list[str]) -> str:
     parts: list[str] = []
     codes = [ord(c) for c in characters]
     start = previous = codes[0]
@@ -140,9 +147,7 @@ def _character_class(characters: list[str]) -> str:
 
 
 def _class_character(code: int) -> str:
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return chr(code)  # above the BMP: the character itself (a JSON document escapes it)
+    return f"\\u{code:04x}"
 
 
 def refused_class(*, multiline: bool = False) -> str:
