@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -73,3 +74,16 @@ def test_what_passed_its_sunset_may_be_removed_and_nothing_else() -> None:
     # And a deprecated operation without a sunset date is kept
     paths["/v1/categories"]["get"]["deprecated"] = True
     assert "get" in without_sunset(released, TODAY)["paths"]["/v1/categories"]
+
+
+def test_the_changelog_records_the_released_and_the_current_version() -> None:
+    # Given the CHANGELOG and the versions of the current and the released documents
+    changelog = (CURRENT.parents[2] / "CHANGELOG.md").read_text()
+    released = _released()["info"]["version"]
+    version = current["info"]["version"]
+    # Then both are semantic versions, each with its release in the CHANGELOG
+    for each in (released, version):
+        assert re.fullmatch(r"\d+\.\d+\.\d+", each)
+        assert re.search(rf"^## {re.escape(each)} \(\d{{4}}-\d{{2}}-\d{{2}}\)$", changelog, re.M)
+    # And the current document is not older than the released one
+    assert tuple(map(int, version.split("."))) >= tuple(map(int, released.split(".")))
