@@ -21,7 +21,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export AWS_EC2_METADATA_DISABLED := true
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 
-.PHONY: help setup run test lint build synth snapshots openapi layout bench clean browser
+.PHONY: help setup run test lint build synth snapshots openapi layout contract bench clean browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -53,6 +53,19 @@ openapi: setup  ## regenerate functions/meta/openapi.json from the handlers
 
 layout: setup  ## rewrite docs/item-layout.json, the stored item layout (refused without a new migration)
 	$(PY) scripts/item_layout.py
+
+# Node tools (Optic), pinned and locked in tools/, installed into .tools/node: install
+# scripts are not run (none of these needs one).
+NODE_TOOLS := $(TOOLS)/node
+
+$(NODE_TOOLS)/.installed: tools/package.json tools/package-lock.json
+	mkdir -p $(NODE_TOOLS)
+	cp tools/package.json tools/package-lock.json $(NODE_TOOLS)/
+	cd $(NODE_TOOLS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+contract: setup $(NODE_TOOLS)/.installed  ## fail on a breaking change against the released contract (api/)
+	$(PY) -m infra.contract
 
 lint: setup  ## ruff and mypy
 	$(VENV)/bin/ruff check .
@@ -89,9 +102,10 @@ browser:  ## Chromium and chromedriver from the system packages, for the browser
 	  exit 1; \
 	fi
 
-test: build browser  ## every test: unit, integration, end to end, infrastructure, lint; coverage
+test: build browser $(NODE_TOOLS)/.installed  ## every test: unit, integration, end to end, infrastructure, lint, contract; coverage
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory contract
 
 # The peers of `make bench` live in their own environment: `uv sync` is exact, so one venv
 # synced with and without the bench group would lose packages on every switch.

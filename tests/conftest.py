@@ -17,35 +17,16 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 
-import itertools
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from infra import layer_pruning
+from tests.factories import product_payload as product_payload  # the tests' import
 
 # Modules the Lambda layer leaves out fail to import in tests too, as they would in Lambda.
 layer_pruning.guard()
-
-_sku_numbers = itertools.count(1)
-
-
-def product_payload(**overrides: Any) -> dict[str, Any]:
-    """A valid create body with a unique SKU; override any field."""
-    payload: dict[str, Any] = {
-        "sku": f"TEST-{os.getpid()}-{next(_sku_numbers)}",
-        "name": "Enamel mug",
-        "description": "Holds 350 ml.",
-        "price": "14.90",
-        "currency": "EUR",
-        "category": "kitchen",
-        "tags": ["enamel"],
-        "stock": 3,
-        "status": "active",
-    }
-    payload.update(overrides)
-    return payload
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ from typing import Any
 import requests
 
 from infra.local.demo_users import DEMO_USERS, admin_profile_patch, demo_password, login
+from tests.factories import PASSWORD as PASSWORD  # the tests' import
 
 _numbers = itertools.count(1)
-PASSWORD = "Test-Passw0rd-Strong!"
 
 
 @dataclass(frozen=True)

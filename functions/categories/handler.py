@@ -13,7 +13,7 @@ from catalog.categories.repository import CategoryRepository
 from catalog.categories.schemas import Category, CategoryCreate, CategoryList, CategoryPatch
 from catalog.categories.service import CategoryService
 from catalog.http.api import JSON, Api
-from catalog.http.responses import problems
+from catalog.http.responses import empty, problems, returns
 
 app = Api.of("categories", tags=["categories"])
 service = CategoryService(CategoryRepository())
@@ -25,13 +25,18 @@ def list_categories() -> CategoryList:
     return service.list(app.caller())
 
 
-@app.operation(responses=problems(404))
+@app.operation(responses={**returns(200, Category, "The category"), **problems(404)})
 def get_category(slug: str) -> Category:
     """One category; `product_count` counts active products (admins: all)."""
     return service.get(slug, app.caller())
 
 
-@app.operation(responses=problems(400, 401, 403, 409, 415, 422))
+@app.operation(
+    responses={
+        **returns(201, Category, "The category created"),
+        **problems(400, 401, 403, 409, 415, 422),
+    }
+)
 def create_category(body: Annotated[CategoryCreate, Body()]) -> Response[Category]:
     """Create a category (admins); its parent must exist."""
     category = service.create(body)
@@ -39,13 +44,18 @@ def create_category(body: Annotated[CategoryCreate, Body()]) -> Response[Categor
     return Response(status_code=201, content_type=JSON, body=category, headers={"Location": where})
 
 
-@app.operation(responses=problems(400, 401, 403, 404, 409, 422))
+@app.operation(
+    responses={
+        **returns(200, Category, "The category as changed"),
+        **problems(400, 401, 403, 404, 409, 422),
+    }
+)
 def update_category(slug: str, body: Annotated[CategoryPatch, Body()]) -> Category:
     """Rename or move a category (admins)."""
     return service.update(slug, body)
 
 
-@app.operation(responses=problems(401, 403, 404, 409))
+@app.operation(responses={**empty(204, "The category is deleted"), **problems(401, 403, 404, 409)})
 def delete_category(slug: str) -> Response[None]:
     """Delete a category with no products and no subcategories (admins); else 409."""
     service.delete(slug)

@@ -16,13 +16,15 @@ import catalog.runtime  # the function's init starts here (catalog/runtime.py)
 import hashlib
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from aws_lambda_powertools.event_handler import Response
+from pydantic import BaseModel, ConfigDict
 
 from catalog.core.errors import NotFound
 from catalog.core.observability import logger
 from catalog.http.api import JSON, Api
+from catalog.http.responses import returns
 from catalog.products.repository import ProductRepository
 
 app = Api.of("meta", tags=["meta"])
@@ -30,7 +32,21 @@ products = ProductRepository()
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 
 
-@app.operation()
+class Health(BaseModel):
+    """What `GET /v1/health` answers (it only describes it: `defer_build` spares the init)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    status: Literal["ok", "degraded"]
+    checks: dict[str, Literal["ok", "failing"]]
+
+
+@app.operation(
+    responses={
+        **returns(200, Health, "Serving: every dependency answers"),
+        **returns(503, Health, "Degraded: a dependency fails"),
+    }
+)
 def health() -> Response[dict[str, Any]]:
     """Liveness plus a read from DynamoDB; 503 when a dependency fails."""
     try:

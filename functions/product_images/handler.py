@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from catalog.core.observability import metrics
 from catalog.http.api import JSON, Api
-from catalog.http.responses import problems, returns
+from catalog.http.responses import empty, problems, returns
 from catalog.images.schemas import ImageUpload, ImageUploadRequest
 from catalog.images.service import ImageService
 from catalog.images.storage import MediaBucket
@@ -48,7 +48,7 @@ def request_upload(id: str, body: Annotated[ImageUploadRequest, Body()]) -> Resp
 
 
 @app.operation(
-    responses=problems(401, 403, 404, 409),
+    responses={**empty(204, "The image is removed"), **problems(401, 403, 404, 409)},
 )
 def delete_image(id: str, image_id: str) -> Response[None]:
     """Remove an image from a product and delete its files (its owner or an admin)."""

@@ -15,7 +15,7 @@ from catalog.core.observability import metrics
 from catalog.http.api import JSON, Api
 from catalog.http.conditional import etag, if_match_versions, none_match
 from catalog.http.idempotency import once_per_key
-from catalog.http.responses import problems, returns
+from catalog.http.responses import empty, problems, returns
 from catalog.products.batch import BatchService
 from catalog.products.repository import ProductRepository
 from catalog.products.schemas import (
@@ -100,7 +100,11 @@ def list_products(
     limit: Annotated[PageSize, Query(description="Page size, 1-100")] = 20,
     cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
 ) -> Response[str]:
-    """List products: filter by category, price, tags, stock and words, sort, page by cursor."""
+    """List products: filter by category, price, tags, stock and words, sort, page by cursor.
+
+    Two rules join parameters (422 otherwise, with `type: combination`): `max_price` is not
+    below `min_price`, and `q` holds at least one letter or digit.
+    """
     query = ProductQuery(
         status=status,
         category=category,
@@ -172,7 +176,11 @@ def batch(body: Annotated[BatchRequest, Body()]) -> Response[str]:
 
 
 @app.operation(
-    responses={**returns(200, Product, "The product"), **problems(404)},
+    responses={
+        **returns(200, Product, "The product"),
+        **empty(304, "Not modified: the `If-None-Match` names the current `ETag`"),
+        **problems(404),
+    },
 )
 def get_product(id: str) -> Response[str]:
     """One product: active ones to anyone; drafts and archived ones to their owner and admins.
@@ -202,7 +210,12 @@ def update_product(id: str, body: Annotated[ProductPatch, Body()]) -> Response[s
     return _product_response(product)
 
 
-@app.operation(responses=problems(401, 403, 404, 409, 412))
+@app.operation(
+    responses={
+        **empty(204, "The product is deleted"),
+        **problems(401, 403, 404, 409, 412),
+    }
+)
 def delete_product(id: str) -> Response[None]:
     """Delete a product and release its SKU (its owner or an admin); honours `If-Match`."""
     service.delete(id, app.signed_in(), if_match=_if_match())

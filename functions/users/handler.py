@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from catalog.http.api import Api
-from catalog.http.responses import problems
+from catalog.http.responses import empty, problems, returns
 from catalog.identity.repository import revocations
 from catalog.users.directory import CognitoDirectory
 from catalog.users.repository import ProfileRepository
@@ -21,19 +21,26 @@ app = Api.of("users", tags=["users"])
 service = UserService(ProfileRepository(), CognitoDirectory(), revocations())
 
 
-@app.operation(responses=problems(401, 404))
+@app.operation(responses={**returns(200, Profile, "The caller's profile"), **problems(401, 404)})
 def get_me() -> Profile:
     """The caller's profile."""
     return service.me(app.signed_in())
 
 
-@app.operation(responses=problems(400, 401, 415, 422))
+@app.operation(
+    responses={
+        **returns(200, Profile, "The profile as changed"),
+        **problems(400, 401, 415, 422),
+    }
+)
 def update_me(body: Annotated[ProfilePatch, Body()]) -> Profile:
     """Change the caller's name."""
     return service.update_me(app.signed_in(), body)
 
 
-@app.operation(responses=problems(400, 401, 403, 422))
+@app.operation(
+    responses={**returns(200, UserPage, "A page of accounts"), **problems(400, 401, 403, 422)}
+)
 def list_users(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
     cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
@@ -42,19 +49,26 @@ def list_users(
     return service.list(limit, cursor)
 
 
-@app.operation(responses=problems(401, 403, 404))
+@app.operation(
+    responses={**returns(200, Profile, "The account's profile"), **problems(401, 403, 404)}
+)
 def get_user(id: str) -> Profile:
     """One account (admins)."""
     return service.get(id)
 
 
-@app.operation(responses=problems(400, 401, 403, 404, 409, 422))
+@app.operation(
+    responses={
+        **returns(200, Profile, "The account as changed"),
+        **problems(400, 401, 403, 404, 409, 422),
+    }
+)
 def administer_user(id: str, body: Annotated[AdminUserPatch, Body()]) -> Profile:
     """Change an account's name, role or enabled flag (admins)."""
     return service.administer(id, body, app.signed_in())
 
 
-@app.operation(responses=problems(401, 403, 404, 409))
+@app.operation(responses={**empty(204, "The account is deleted"), **problems(401, 403, 404, 409)})
 def delete_user(id: str) -> Response[None]:
     """Delete an account from Cognito and its profile (admins)."""
     service.delete(id, app.signed_in())

@@ -54,8 +54,12 @@ class ProductsFunction:
         body: str | None = None,
         query: dict[str, str] | None = None,
         path_parameters: dict[str, str] | None = None,
+        multi_query: dict[str, list[str]] | None = None,
     ) -> tuple[int, dict[str, Any], str]:
-        """(status, single-value headers, body) of one request."""
+        """(status, single-value headers, body) of one request; `multi_query` for a
+        parameter sent several times (API Gateway's single-value map holds the last)."""
+        if multi_query is not None:
+            query = {name: values[-1] for name, values in multi_query.items()}
         event = {
             "httpMethod": method,
             "path": path,
@@ -64,9 +68,8 @@ class ProductsFunction:
             "body": body,
             "isBase64Encoded": False,
             "queryStringParameters": query,
-            "multiValueQueryStringParameters": {k: [v] for k, v in query.items()}
-            if query
-            else None,
+            "multiValueQueryStringParameters": multi_query
+            or ({k: [v] for k, v in query.items()} if query else None),
             "pathParameters": path_parameters,
             "requestContext": {
                 "requestId": "strict-input",

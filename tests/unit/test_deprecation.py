@@ -16,7 +16,7 @@ from catalog.http import pipeline
 from catalog.http.api import Api
 from catalog.http.routes import Deprecation, Route
 from catalog.identity.access import PUBLIC, SIGNED_IN
-from infra.openapi import from_routes
+from infra.openapi import mark_deprecations
 
 RETIRING = Deprecation(since=date(2026, 6, 1), sunset=date(2027, 3, 1), successor="/v2/things")
 # Fields on their way out: a query parameter, and a key of a JSON body
@@ -178,7 +178,7 @@ def test_the_document_marks_a_deprecated_operation_with_its_sunset() -> None:
         "paths": {"/v1/things": {"get": {}, "post": {}}, "/v1/others": {"get": {}}}
     }
     # When the routes' declarations are applied
-    marked = from_routes(document, app.routes)
+    marked = mark_deprecations(document, app.routes)
     # Then the deprecated operations are marked, with their sunset and successor
     for method in ("get", "post"):
         operation = marked["paths"]["/v1/things"][method]
@@ -227,7 +227,7 @@ def test_the_document_marks_deprecated_fields_where_it_describes_them() -> None:
     # Given the generated document of the routes
     document = json.loads(app.get_openapi_json_schema())
     # When their declarations are applied
-    marked = from_routes(document, app.routes)
+    marked = mark_deprecations(document, app.routes)
     # Then the query parameter and the body property are deprecated, with their sunsets
     (mode,) = [p for p in marked["paths"]["/v1/items"]["get"]["parameters"] if p["name"] == "mode"]
     assert mode["deprecated"] is True and mode["x-sunset"] == "2027-01-01"
@@ -242,7 +242,7 @@ def test_a_deprecated_field_the_document_lacks_fails_the_build() -> None:
     typo = Deprecation(since=date(2026, 9, 1), sunset=date(2027, 1, 1), field="query.mdoe")
     routes = (Route("GET", "/v1/items", "test", "list_items", PUBLIC, deprecated_fields=(typo,)),)
     with pytest.raises(LookupError, match=r"query\.mdoe"):
-        from_routes(document, routes)
+        mark_deprecations(document, routes)
 
 
 def test_field_and_route_deprecations_go_where_they_belong() -> None:

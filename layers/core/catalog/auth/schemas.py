@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from catalog.users.schemas import Email, Password, PersonName
+from catalog.users.schemas import Email, NewPassword, Password, PersonName
 
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{4,12}$")]
 # Tokens are printable ASCII (base64url segments, or moto's UUIDs): nothing else is one.
@@ -19,7 +19,7 @@ class _Body(BaseModel):
 
 class Registration(_Body):
     email: Email
-    password: Password
+    password: NewPassword
     name: PersonName
 
 
@@ -44,7 +44,7 @@ class ForgotPassword(_Body):
 class PasswordReset(_Body):
     email: Email
     code: Code
-    password: Password
+    password: NewPassword
 
 
 class Registered(BaseModel):

@@ -13,12 +13,15 @@ from pydantic import (
 )
 
 from catalog.core.patch import Patch
-from catalog.core.text import clean_line
+from catalog.core.text import TextRule, clean_line
 from catalog.core.types import Timestamp
 from catalog.products.schemas import Slug
 
 CategoryName = Annotated[
-    str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=100)
+    str,
+    AfterValidator(clean_line),
+    StringConstraints(min_length=1, max_length=100),
+    TextRule(required=True),
 ]
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 # C0 and C1 control characters (NUL included) and DEL. Newline and tab are allowed only
 # where a field opts in (descriptions).
@@ -106,3 +107,84 @@ def bounded(message: str) -> str:
         lambda m: f"'{m.group(1)}\u2026'" if m.group(1) else f'"{m.group(2)}\u2026"', message
     )
     return excerpt(shortened, MESSAGE_LIMIT)
+
+
+# --- the same rule, as a JSON Schema pattern (for the OpenAPI document) ----------------------
+
+
+def _refused_characters(multiline: bool) -> list[str]:
+    """Every character a field of this kind refuses, wherever it stands (see the docstring)."""
+    refused = {chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))}
+    if multiline:
+        refused -= {"\t", "\n"}  # and "\r" only as part of "\r\n" (the pattern says so)
+    refused |= set(BIDI_CONTROLS) | {"\ufffd"} | {chr(c) for c in range(0xD800, 0xE000)}
+    if not multiline:
+        refused |= set(HANGUL_FILLERS) | {"\u2028", "\u2029"}
+        refused |= {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"}
+    return sorted(refused)
+
+
+def _character_class(characters: list[str]) -> str:
+    """`characters` as the inside of a regex class, in ranges within the BMP; each one above
+    it on its own, so that an ECMAScript engine without the `u` flag (which reads it as two
+    UTF-16 units) still compiles the class (a range of surrogate pairs would be reversed)."""
+    bmp = [c for c in characters if ord(c) < 0x10000]
+    return _ranges(bmp) + "".join(c for c in characters if ord(c) >= 0x10000)
+
+
+def _ranges(characters: list[str]) -> str:
+    parts: list[str] = []
+    codes = [ord(c) for c in characters]
+    start = previous = codes[0]
+    for code in [*codes[1:], -1]:
+        if code == previous + 1:
+            previous = code
+            continue
+        first, last = _class_character(start), _class_character(previous)
+        parts.append(first if start == previous else f"{first}-{last}")
+        start = previous = code
+    return "".join(parts)
+
+
+def _class_character(code: int) -> str:
+    return f"\\u{code:04x}"
+
+
+def refused_class(*, multiline: bool = False) -> str:
+    """The inside of a regex class of the characters a field of this kind refuses."""
+    return _character_class(_refused_characters(multiline))
+
+
+def text_pattern(*, multiline: bool = False, required: bool = False) -> str:
+    """A JSON Schema pattern of the text this module accepts: none of the refused characters
+    (multi-line text: "\\r" only before "\\n"), and with `required` one character that is
+    not white space (the rest is trimmed). Built only when a document is generated."""
+    refused = refused_class(multiline=multiline)
+    allowed = f"(?:[^{refused}\\r]|\\r\\n)" if multiline else f"[^{refused}]"
+    if not required:
+        return f"^{allowed}*$"
+    visible = f"[^{refused}\\s]" if not multiline else f"[^{refused}\\r\\s]"
+    return f"^{allowed}*{visible}{allowed}*$"
+
+
+class TextRule:
+    """Annotated metadata that writes the text rule into a field's JSON schema as a pattern.
+
+    It validates nothing (`clean_line` and `clean_multiline` do); pydantic calls it only to
+    build a JSON schema, so no function's init pays for the pattern.
+    """
+
+    def __init__(
+        self, *, multiline: bool = False, required: bool = False, pattern: str | None = None
+    ) -> None:
+        self.multiline = multiline
+        self.required = required
+        self.pattern = pattern  # a pattern of its own, where "{refused}" is the class
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = handler(core_schema)
+        if self.pattern is not None:
+            schema["pattern"] = self.pattern.replace("{refused}", refused_class())
+        else:
+            schema["pattern"] = text_pattern(multiline=self.multiline, required=self.required)
+        return schema

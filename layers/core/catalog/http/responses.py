@@ -48,3 +48,9 @@ def problems(*statuses: int) -> dict[int, Any]:
 def returns(status: int, model: type[BaseModel], description: str) -> dict[int, Any]:
     """An OpenAPI `responses` entry for a JSON body the route builds itself."""
     return {status: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
+def empty(status: int, description: str) -> dict[int, Any]:
+    """An OpenAPI `responses` entry for an answer without a body (204, 202, 304); an empty
+    `content` keeps Powertools from describing the handler's return type there."""
+    return {status: {"description": description, "content": {}}}

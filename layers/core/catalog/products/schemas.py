@@ -22,18 +22,21 @@ from pydantic import (
 )
 
 from catalog.core.currencies import (
-    AMOUNT_PATTERN,
     ISO_4217,
-    QUERY_AMOUNT_PATTERN,
     exact_amount,
     query_amount,
 )
 from catalog.core.patch import Patch
-from catalog.core.text import clean_line, clean_multiline
+from catalog.core.text import TextRule, clean_line, clean_multiline
 from catalog.core.types import Timestamp
 from catalog.images.schemas import ProductImage
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# A price as a string, as the API takes it: 0.01 to 1000000, at most 2 places, leading
+# zeros allowed (exact_amount reads "007.50" as 7.50).
+POSITIVE_AMOUNT_PATTERN = (
+    r"^0*(?:[1-9][0-9]{0,5}(?:\.[0-9]{1,2})?|0\.(?:0[1-9]|[1-9][0-9]?)|1000000(?:\.00?)?)$"
+)
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 PRODUCT_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"  # a ULID: time-sortable, 26 Crockford chars
 MAX_PRICE = Decimal("1000000")
@@ -80,13 +83,26 @@ Sku = Annotated[
     str,
     BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v),
     StringConstraints(pattern=SKU_PATTERN),
+    # The constraint after a validator is not in pydantic's JSON schema: say it there.
+    WithJsonSchema({"type": "string", "pattern": SKU_PATTERN, "minLength": 1, "maxLength": 64}),
 ]
-Name = Annotated[str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=200)]
-Description = Annotated[str, AfterValidator(clean_multiline), StringConstraints(max_length=5000)]
+Name = Annotated[
+    str,
+    AfterValidator(clean_line),
+    StringConstraints(min_length=1, max_length=200),
+    TextRule(required=True),
+]
+Description = Annotated[
+    str,
+    AfterValidator(clean_multiline),
+    StringConstraints(max_length=5000),
+    TextRule(multiline=True),
+]
 _PRICE_SCHEMA = {
     "anyOf": [
         {"type": "number", "exclusiveMinimum": 0, "maximum": 1000000, "multipleOf": 0.01},
-        {"type": "string", "pattern": AMOUNT_PATTERN},
+        # Digits as written: more than 0, at most 1000000, at most 2 places.
+        {"type": "string", "pattern": POSITIVE_AMOUNT_PATTERN},
     ]
 }
 # A price as clients send it (create, patch, batch operations)...
@@ -103,8 +119,17 @@ StoredPrice = Annotated[
     Field(gt=0, le=MAX_PRICE, decimal_places=2, allow_inf_nan=False),
     PlainSerializer(_two_places, return_type=str, when_used="json"),
 ]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
-Tags = Annotated[list[Slug], Field(max_length=20), AfterValidator(_unique)]
+Currency = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    AfterValidator(_currency),
+    WithJsonSchema({"type": "string", "enum": sorted(ISO_4217)}),
+]
+Tags = Annotated[
+    list[Slug],
+    Field(max_length=20, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_unique),
+]
 Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
 Status = Literal["draft", "active", "archived"]
 
@@ -167,14 +192,20 @@ class Product(BaseModel):
 
 MAX_QUERY_TAGS = 10  # tags one listing may ask for
 SearchText = Annotated[
-    str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=100)
+    str,
+    AfterValidator(clean_line),
+    StringConstraints(min_length=1, max_length=100),
+    TextRule(required=True),
 ]
 # Query parameters arrive as strings: these take exactly the spellings the API documents.
 QueryAmount = Annotated[
     Decimal,
     BeforeValidator(query_amount),
     Field(ge=0, le=MAX_PRICE),
-    WithJsonSchema({"type": "string", "pattern": QUERY_AMOUNT_PATTERN}),
+    # The digits QUERY_AMOUNT_PATTERN takes, within 0 and MAX_PRICE.
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^0*(?:[0-9]{1,6}(?:\.[0-9]{1,2})?|1000000(?:\.00?)?)$"}
+    ),
 ]
 QueryFlag = Annotated[StrictBool, BeforeValidator(_query_flag), WithJsonSchema({"type": "boolean"})]
 PageSize = Annotated[

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 from catalog.core.patch import Patch
-from catalog.core.text import clean_line
+from catalog.core.text import TextRule, clean_line
 from catalog.core.types import Timestamp
 
 Role = Literal["viewer", "editor", "admin"]
@@ -17,17 +25,66 @@ def _email(value: str) -> str:
     return clean_line(value).lower()
 
 
-# Cognito checks addresses again; this keeps obvious garbage (and, as in every one-line
-# field, hidden characters: an address lands in email headers) out and the case stable.
+# An address both Cognito and its local twin take as a user name (ASCII: moto refuses
+# others as "not an email", and so would a client's mail server more often than not),
+# once trimmed and lower-cased; hidden characters never get this far.
+EMAIL_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
 Email = Annotated[
     str,
     AfterValidator(_email),
-    StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254),
+    StringConstraints(pattern=EMAIL_PATTERN, max_length=254),
+    WithJsonSchema(
+        {"type": "string", "format": "email", "maxLength": 254, "pattern": EMAIL_PATTERN}
+    ),
 ]
 # Taken as typed: never normalized or trimmed (that would change a password), only bounded.
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+# The user pool's policy (infra/stack/identity.py, infra/local/provision.py), checked here
+# so that a weak password is refused with the field's error before Cognito is asked.
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"  # noqa: S105 - Cognito's special characters
+_SYMBOL_CLASS = "".join("\\" + c if c in "]\\^-[" else c for c in PASSWORD_SYMBOLS)
+PASSWORD_POLICY_PATTERN = (
+    f"^(?=[\\s\\S]*[a-z])(?=[\\s\\S]*[A-Z])(?=[\\s\\S]*[0-9])(?=[\\s\\S]*[{_SYMBOL_CLASS}])"
+)
+PASSWORD_POLICY = (
+    f"Use at least {PASSWORD_MIN_LENGTH} characters with upper and lower case letters, "
+    "digits and symbols."
+)
+
+
+def _meets_policy(value: str) -> str:
+    if not (
+        any("a" <= c <= "z" for c in value)
+        and any("A" <= c <= "Z" for c in value)
+        and any("0" <= c <= "9" for c in value)
+        and any(c in PASSWORD_SYMBOLS for c in value)
+    ):
+        raise PydanticCustomError("password_policy", PASSWORD_POLICY)
+    return value
+
+
+NewPassword = Annotated[
+    str,
+    StringConstraints(min_length=PASSWORD_MIN_LENGTH, max_length=256),
+    AfterValidator(_meets_policy),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "password",
+            "minLength": PASSWORD_MIN_LENGTH,
+            "maxLength": 256,
+            "pattern": PASSWORD_POLICY_PATTERN,
+            "description": PASSWORD_POLICY,
+        }
+    ),
+]
 PersonName = Annotated[
-    str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=100)
+    str,
+    AfterValidator(clean_line),
+    StringConstraints(min_length=1, max_length=100),
+    TextRule(required=True),
 ]
 
 

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from catalog.core.patch import Patch
-from catalog.core.text import clean_line
+from catalog.core.text import TextRule, clean_line
 from catalog.core.types import Timestamp
 from catalog.events.envelope import EventType
 from catalog.webhooks.urls import MAX_URL_LENGTH, RefusedUrl, parse
@@ -28,13 +36,32 @@ def _callable_url(url: str) -> str:
     return url
 
 
+_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_URL_CHARACTERS = "A-Za-z0-9._~!$&'()*+,;=:@/%-"
+# The canonical form catalog.webhooks.urls takes, as far as a pattern says it (a DNS name;
+# the service then resolves it, and every address must be public).
+WEBHOOK_URL_PATTERN = (
+    f"^https://(?:{_LABEL}\\.)*{_LABEL}(?::[1-9][0-9]{{0,4}})?"
+    f"/[{_URL_CHARACTERS}]*(?:\\?[?{_URL_CHARACTERS}]+)?$"
+)
 WebhookUrl = Annotated[
     str,
     StringConstraints(min_length=8, max_length=MAX_URL_LENGTH),
     AfterValidator(_callable_url),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "uri",
+            "minLength": 8,
+            "maxLength": MAX_URL_LENGTH,
+            "pattern": WEBHOOK_URL_PATTERN,
+        }
+    ),
 ]
 Events = Annotated[list[EventType], Field(min_length=1, max_length=5), AfterValidator(_unique)]
-Description = Annotated[str, AfterValidator(clean_line), StringConstraints(max_length=500)]
+Description = Annotated[
+    str, AfterValidator(clean_line), StringConstraints(max_length=500), TextRule()
+]
 
 
 class WebhookCreate(BaseModel):
@@ -42,7 +69,10 @@ class WebhookCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: WebhookUrl = Field(description="https URL that receives the events (POST, JSON).")
+    url: WebhookUrl = Field(
+        description="The https URL that receives the events (POST, JSON), in canonical form "
+        "(lower-case host, no default port, a path); its host must resolve to public addresses."
+    )
     events: Events = Field(description="The event types to send.")
     description: Description = ""
 
