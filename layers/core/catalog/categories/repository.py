@@ -20,6 +20,9 @@ from catalog.core.errors import Conflict, NotFound, ValidationFailed, VersionCon
 from catalog.core.types import iso_millis
 
 CATEGORY_SK = "CATEGORY"
+# The layout the code writes categories in (see catalog.migrations): that of the last
+# migration touching them.
+SCHEMA_VERSION = 1
 ALL_CATEGORIES = "CATEGORIES"  # gsi1 partition of every category, by slug
 
 
@@ -30,6 +33,7 @@ class CategoryItem(TableModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute(default="category")
+    schema_version = NumberAttribute(default=SCHEMA_VERSION, null=True)
     gsi1pk = UnicodeAttribute(default=ALL_CATEGORIES)
     gsi1sk = UnicodeAttribute()
     slug = UnicodeAttribute()
