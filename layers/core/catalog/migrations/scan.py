@@ -56,13 +56,14 @@ def scan_segments(
     handle: Callable[[Page], None],
     should_stop: Callable[[], bool] = lambda: False,
     scan_filter: ScanFilter | None = None,
-    page_size: int = PAGE_SIZE,
+    page_size: int | None = None,
 ) -> bool:
     """Scan each unfinished segment of `segments` (keys: segment numbers of a scan in
     len(segments) parts) in its own thread, calling `handle(page)` for every page, then
     moving the segment's state on. Returns whether every segment finished; stops early
     (between pages) when `should_stop()` says so or a `handle` raised (re-raised here)."""
     failed = threading.Event()
+    limit = page_size or PAGE_SIZE
 
     def run(number: int) -> None:
         try:
@@ -78,7 +79,7 @@ def scan_segments(
                 "TableName": table,
                 "Segment": number,
                 "TotalSegments": len(segments),
-                "Limit": page_size,
+                "Limit": limit,
                 "ConsistentRead": True,
             }
             if state.key is not None:
