@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 
+from catalog.migrations import upgrade
 from infra.local.demo_users import DEMO_USERS, create_demo_users, demo_password, login
 from infra.local.gateway import describe
 from infra.local.mailbox import format_email, sent_emails
@@ -24,6 +25,8 @@ def main() -> int:
     try:
         assert system.gateway is not None and system.user_pool is not None
         create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
+        # As a deploy does: pending data migrations first, then the data (seeded anew).
+        migrated = upgrade(runner="make run")
         password = demo_password()
         products = seed(
             system.url,
@@ -36,6 +39,7 @@ def main() -> int:
             f"OpenAPI        {system.url}/v1/openapi.json\n"
             f"Health         {system.url}/v1/health\n"
             f"Embedded AWS   {system.aws_url}   (moto: DynamoDB, Cognito, S3, SNS, SQS, SES...)\n"
+            f"Migrations     {len(migrated.applied)} applied (`make migrate` / `catalog migrate`)\n"
             f"Seeded         {len(products)} demo products, e.g. "
             f"{system.url}/v1/products/{products[0]['id']}\n"
             f"Routes\n{describe(system.gateway)}\n\n"
