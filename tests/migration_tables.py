@@ -185,7 +185,8 @@ def old_layout_items(product: Product) -> list[dict[str, Any]]:
 
 
 def old_category_item(slug: str, products: list[Product]) -> dict[str, Any]:
-    """A category as stored before migrations: counts, no schema_version."""
+    """A category as stored before migrations: its product count (no count of the active
+    ones: categories got it later), no schema_version."""
     mine = [p for p in products if p.category == slug]
     return {
         "pk": {"S": category_key(slug)},
@@ -196,11 +197,22 @@ def old_category_item(slug: str, products: list[Product]) -> dict[str, Any]:
         "slug": {"S": slug},
         "name": {"S": slug.title()},
         "product_count": {"N": str(len(mine))},
-        "active_count": {"N": str(sum(p.status == "active" for p in mine))},
         "child_count": {"N": "0"},
         "created_at": {"S": "2026-01-01T00:00:00.000Z"},
         "updated_at": {"S": "2026-01-01T00:00:00.000Z"},
         "version": {"N": "1"},
+    }
+
+
+def fresh_category_item(slug: str, products: list[Product]) -> dict[str, Any]:
+    """A category as the code writes it now."""
+    from catalog.categories.repository import SCHEMA_VERSION
+
+    active = sum(p.status == "active" for p in products if p.category == slug)
+    return {
+        **old_category_item(slug, products),
+        "active_count": {"N": str(active)},
+        "schema_version": {"N": str(SCHEMA_VERSION)},
     }
 
 

@@ -31,6 +31,7 @@ from tests.migration_tables import (
     MotoEndpoint,
     create_table,
     data_items,
+    fresh_category_item,
     fresh_items,
     make_products,
     moto_endpoint,
@@ -41,6 +42,9 @@ from tests.migration_tables import (
 )
 
 CATEGORIES = ["home", "garden"]
+# The number a migration added by a test gets (after the shipped ones).
+NEXT = f"{len(registry.discover()) + 1:04d}"
+ALL = tuple(m.id for m in registry.discover())
 pytestmark = pytest.mark.xdist_group("migrations")
 
 
@@ -103,6 +107,9 @@ def test_up_brings_an_old_catalog_to_what_the_code_writes_and_status_says_so(
     stored = data_items(endpoint.client, table)
     expected = {(i["pk"]["S"], i["sk"]["S"]): i for p in products for i in fresh_items(p)}
     assert {k: v for k, v in stored.items() if not k[0].startswith("CATEGORY#")} == expected
+    # And each category counts its active products, as one written now does
+    for slug in CATEGORIES:
+        assert stored[(f"CATEGORY#{slug}", "CATEGORY")] == fresh_category_item(slug, products)
     assert result.done and result.pending == ()
     assert result.applied == tuple(m.id for m in registry.discover())
     # And progress was reported per migration, up to what it changed
@@ -113,6 +120,7 @@ def test_up_brings_an_old_catalog_to_what_the_code_writes_and_status_says_so(
     assert [s.state for s in statuses] == ["applied"] * len(statuses)
     assert {s.runner for s in statuses} == {"test-runner"}
     assert statuses[1].changed == len(products)
+    assert statuses[2].changed == len(CATEGORIES)
     assert all(s.finished_at and s.started_at and not s.edited for s in statuses)
 
 
@@ -254,9 +262,9 @@ def test_down_round_trips_to_the_layout_before_migrations(
     # When every migration is reverted
     result = downgrade(runner="test", to="0000")
     # Then the table holds exactly what it held before, and no migration is recorded
-    assert result.done and result.applied == ("0002_search_words_v2", "0001_baseline")
+    assert result.done and result.applied == tuple(reversed(ALL))
     assert data_items(endpoint.client, table) == original
-    assert [s.state for s in status()] == ["pending", "pending"]
+    assert [s.state for s in status()] == ["pending"] * len(ALL)
     # When applied again, it is as after the first time
     upgrade(runner="test")
     assert data_items(endpoint.client, table) == migrated
@@ -265,7 +273,8 @@ def test_down_round_trips_to_the_layout_before_migrations(
     product = next(iter(make_products(1, CATEGORIES)))
     assert set(copies(product, 1)) <= set(copies(product))  # (layouts nest; see listing.py)
     assert versions(endpoint, table)["word"] == {"1"}
-    assert [s.state for s in status()] == ["applied", "pending"]
+    assert versions(endpoint, table)["category"] == {"1"}
+    assert [s.state for s in status()] == ["applied"] + ["pending"] * (len(ALL) - 1)
 
 
 def test_a_failing_item_stops_the_run_with_its_key_and_a_rerun_resumes(
@@ -274,23 +283,23 @@ def test_a_failing_item_stops_the_run_with_its_key_and_a_rerun_resumes(
     table, products = old_catalog
     victim = products[7].id
     # Given a migration whose step fails on one product
-    (steps_copy / "0003_fails_once.py").write_text(
+    (steps_copy / f"{NEXT}_fails_once.py").write_text(
         "from catalog.migrations.model import Update, key_of\n"
         "DESCRIPTION = 'fails on one item'\n"
         "KINDS = ('product',)\n"
         "def forward(item):\n"
         f"    if item['id'] == {victim!r} and not __import__('os').environ.get('FIXED'):\n"
         "        raise ValueError('cannot read this one')\n"
-        "    return [Update(key_of(item), set={'schema_version': 3})]\n"
+        f"    return [Update(key_of(item), set={{'schema_version': {int(NEXT)}}})]\n"
     )
     # When it runs, it stops with the item's key and the error
     with pytest.raises(MigrationFailed) as failed:
         upgrade(runner="test")
-    assert failed.value.migration_id == "0003_fails_once"
+    assert failed.value.migration_id == f"{NEXT}_fails_once"
     assert failed.value.key == {"pk": f"PRODUCT#{victim}", "sk": "PRODUCT"}
     assert "ValueError: cannot read this one" in failed.value.error
     assert "\n" not in str(failed.value)
-    assert [s.state for s in status()] == ["applied", "applied", "running"]
+    assert [s.state for s in status()] == ["applied"] * len(ALL) + ["running"]
     # When the cause is fixed, the rerun completes it
     import os
 
@@ -299,8 +308,8 @@ def test_a_failing_item_stops_the_run_with_its_key_and_a_rerun_resumes(
         result = upgrade(runner="test")
     finally:
         del os.environ["FIXED"]
-    assert result.done and result.applied == ("0003_fails_once",)
-    assert versions(endpoint, table)["product"] == {"3"}
+    assert result.done and result.applied == (f"{NEXT}_fails_once",)
+    assert versions(endpoint, table)["product"] == {str(int(NEXT))}
 
 
 # --- bad input: one line that says what to do, nothing written ----------------------------
@@ -331,17 +340,18 @@ def test_a_gap_in_numbering_is_refused(
     endpoint: MotoEndpoint, old_catalog: tuple[str, list[Any]], steps_copy: Path
 ) -> None:
     table, _ = old_catalog
-    (steps_copy / "0004_after_a_gap.py").write_text("DESCRIPTION = 'x'\n")
-    refused(endpoint, table, lambda: upgrade(runner="t"), "expected 0003, found 0004_after_a_gap")
+    after_gap = f"{int(NEXT) + 1:04d}_after_a_gap"
+    (steps_copy / f"{after_gap}.py").write_text("DESCRIPTION = 'x'\n")
+    refused(endpoint, table, lambda: upgrade(runner="t"), f"expected {NEXT}, found {after_gap}")
 
 
 def test_a_module_that_does_not_import_is_refused(
     endpoint: MotoEndpoint, old_catalog: tuple[str, list[Any]], steps_copy: Path
 ) -> None:
     table, _ = old_catalog
-    (steps_copy / "0003_broken.py").write_text("def forward(item:\n")
+    (steps_copy / f"{NEXT}_broken.py").write_text("def forward(item:\n")
     refused(
-        endpoint, table, lambda: upgrade(runner="t"), "0003_broken does not import .SyntaxError"
+        endpoint, table, lambda: upgrade(runner="t"), f"{NEXT}_broken does not import .SyntaxError"
     )
 
 
@@ -369,19 +379,19 @@ def test_down_past_a_migration_without_a_backward_step_is_refused(
     endpoint: MotoEndpoint, old_catalog: tuple[str, list[Any]], steps_copy: Path
 ) -> None:
     table, _ = old_catalog
-    (steps_copy / "0003_one_way.py").write_text(
+    (steps_copy / f"{NEXT}_one_way.py").write_text(
         "from catalog.migrations.model import Update, key_of\n"
         "DESCRIPTION = 'one way'\n"
-        "KINDS = ('category',)\n"
+        "KINDS = ('sku',)\n"
         "def forward(item):\n"
-        "    return [Update(key_of(item), set={'schema_version': 3})]\n"
+        f"    return [Update(key_of(item), set={{'schema_version': {int(NEXT)}}})]\n"
     )
     upgrade(runner="t")
     refused(
         endpoint,
         table,
         lambda: downgrade(runner="t", to="0001"),
-        "0003_one_way has no backward step",
+        f"{NEXT}_one_way has no backward step",
     )
 
 
@@ -404,3 +414,18 @@ def test_a_category_written_meanwhile_keeps_its_counts(
     stored = endpoint.client.get_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
     assert int(stored["Item"]["product_count"]["N"]) == int(item["product_count"]["N"]) + 1
     assert stored["Item"]["schema_version"] == {"N": "1"}
+
+
+def test_a_category_not_yet_migrated_shows_its_active_products(
+    endpoint: MotoEndpoint, old_catalog: tuple[str, list[Any]]
+) -> None:
+    """Upgrade on read: before 0003 has counted them, the active products are counted."""
+    from catalog.categories.repository import CategoryRepository
+
+    _, products = old_catalog
+    active = sum(p.status == "active" and p.category == "home" for p in products)
+    assert 0 < active < sum(p.category == "home" for p in products)
+    assert CategoryRepository().get("home", "active").product_count == active
+    upgrade(runner="test")
+    assert CategoryRepository().get("home", "active").product_count == active
+    assert CategoryRepository().list_all("active")[1].product_count == active

@@ -10,14 +10,15 @@ rerun touches nothing already migrated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from catalog.migrations.errors import MigrationFailed
-from catalog.migrations.model import Delete, Item, Put, Update, Write, key_of, write_key
+from catalog.migrations.model import Delete, Item, Put, Step, Update, Write, key_of, write_key
 from catalog.migrations.registry import Migration
 
 Direction = Literal["up", "down"]
@@ -66,10 +67,44 @@ def _check_primary(migration: Migration, item: Item, writes: Sequence[Write], up
         raise ValueError(f"the backward step must set schema_version below {migration.number}")
 
 
-def _condition(item: Item) -> tuple[str, dict[str, str], dict[str, Any]]:
+class TableReader:
+    """The reads a step may make: counts of index partitions (eventually consistent, as
+    every read of a global secondary index is)."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self.client, self.table = client, table
+
+    def count(self, index: str, partition_key: str, value: str) -> int:
+        total, start = 0, None
+        while True:
+            request: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": index,
+                "KeyConditionExpression": "#k = :v",
+                "ExpressionAttributeNames": {"#k": partition_key},
+                "ExpressionAttributeValues": {":v": {"S": value}},
+                "Select": "COUNT",
+            }
+            if start is not None:
+                request["ExclusiveStartKey"] = start
+            answer = self.client.query(**request)
+            total += int(answer["Count"])
+            start = answer.get("LastEvaluatedKey")
+            if start is None:
+                return total
+
+
+def _condition(item: Item, expect: Mapping[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
     parts = ["attribute_exists(#c_pk)"]
     names = {"#c_pk": "pk", "#c_sv": "schema_version"}
     values: dict[str, Any] = {}
+    for n, (name, value) in enumerate(expect.items()):
+        names[f"#c_e{n}"] = name
+        if value is None:
+            parts.append(f"attribute_not_exists(#c_e{n})")
+        else:
+            parts.append(f"#c_e{n} = :c_e{n}")
+            values[f":c_e{n}"] = _serializer.serialize(value)
     if "schema_version" in item:
         parts.append("#c_sv = :c_sv")
         values[":c_sv"] = _serializer.serialize(item["schema_version"])
@@ -112,8 +147,8 @@ def _operation(table: str, write: Write) -> tuple[str, dict[str, Any]]:
     return "Update", body
 
 
-def _conditioned(item: Item, operation: dict[str, Any]) -> dict[str, Any]:
-    expression, names, values = _condition(item)
+def _conditioned(item: Item, write: Write, operation: dict[str, Any]) -> dict[str, Any]:
+    expression, names, values = _condition(item, write.expect if isinstance(write, Update) else {})
     conditioned = {**operation, "ConditionExpression": expression}
     conditioned["ExpressionAttributeNames"] = {
         **operation.get("ExpressionAttributeNames", {}),
@@ -136,7 +171,7 @@ def _write(client: Any, table: str, item: Item, writes: Sequence[Write]) -> bool
     for write in writes:
         kind, body = _operation(table, write)
         if write_key(write) == key_of(item):
-            body = _conditioned(item, body)
+            body = _conditioned(item, write, body)
         operations.append((kind, body))
     try:
         if len(operations) == 1:
@@ -153,6 +188,11 @@ def _write(client: Any, table: str, item: Item, writes: Sequence[Write]) -> bool
             return False
         raise
     return True
+
+
+def _reads(step: Step) -> bool:
+    """Whether the step takes a Reader after the item."""
+    return len(inspect.signature(step).parameters) > 1
 
 
 def _reread(client: Any, table: str, item: Item) -> Item | None:
@@ -179,7 +219,7 @@ def apply_step(
         for _ in range(MAX_ATTEMPTS):
             if item is None or not wanted(migration, item, direction):
                 return False
-            writes = list(step(item))
+            writes = list(step(item, TableReader(client, table)) if _reads(step) else step(item))
             if not writes:
                 return False
             _check_primary(migration, item, writes, up=direction == "up")

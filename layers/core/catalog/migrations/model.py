@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 Item = dict[str, Any]  # one stored item, attribute values as Python values (Decimal numbers)
 
@@ -19,11 +19,23 @@ class Put:
 @dataclass(frozen=True)
 class Update:
     """Set and remove attributes of the item at `key`, leaving the others as they are (so a
-    concurrent counter update by the API, say, is kept)."""
+    concurrent counter update by the API, say, is kept). `expect`: values the item must
+    still hold when written (None: absent), beyond its schema_version and version: a step
+    that derives a value from others (a count) names them, so a change meanwhile makes the
+    item be read and stepped again."""
 
     key: Mapping[str, Any]
     set: Mapping[str, Any] = field(default_factory=dict)
     remove: tuple[str, ...] = ()
+    expect: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Reader(Protocol):
+    """What a step may read besides its item (a step taking a second argument gets one)."""
+
+    def count(self, index: str, partition_key: str, value: str) -> int:
+        """How many items of `index` have `partition_key` = `value`."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -32,7 +44,7 @@ class Delete:
 
 
 Write = Put | Update | Delete
-Step = Callable[[Item], Sequence[Write]]
+Step = Callable[..., Sequence[Write]]  # (item) or (item, reader) -> writes
 KEY_ATTRIBUTES = ("pk", "sk")
 
 

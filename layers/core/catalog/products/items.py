@@ -79,7 +79,7 @@ class _ProductAttributes(TableModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute(default="product")
-    schema_version = NumberAttribute(default=SCHEMA_VERSION, null=True)
+    schema_version = NumberAttribute(default_for_new=SCHEMA_VERSION, null=True)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     # Absent on copies, so that each copy lands only in the indexes that list by it.
@@ -136,7 +136,7 @@ class SkuGuard(TableModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute(default="sku")
-    schema_version = NumberAttribute(default=SKU_SCHEMA_VERSION, null=True)
+    schema_version = NumberAttribute(default_for_new=SKU_SCHEMA_VERSION, null=True)
     product_id = UnicodeAttribute()
 
 
