@@ -21,7 +21,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export AWS_EC2_METADATA_DISABLED := true
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 
-.PHONY: help setup run test lint build synth snapshots openapi layout contract bench clean browser
+.PHONY: help setup run migrate test lint build synth snapshots openapi layout contract bench clean browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -34,10 +34,20 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
-setup: $(VENV)/.synced  ## create .venv from the lock file
+# `catalog ...` in .venv/bin: the CLI (cli/) with this checkout's packages on its path. A
+# wrapper, not a [project.scripts] entry: the project is not an installable package
+# (tool.uv package = false; the layer's source is imported from layers/core).
+$(VENV)/bin/catalog: $(VENV)/.synced
+	printf '#!/bin/sh\nPYTHONPATH="%s/layers/core:%s$${PYTHONPATH:+:$$PYTHONPATH}" exec "%s/$(VENV)/bin/python" -m cli "$$@"\n' "$(CURDIR)" "$(CURDIR)" "$(CURDIR)" > $@
+	chmod +x $@
+
+setup: $(VENV)/.synced $(VENV)/bin/catalog  ## create .venv from the lock file (and the `catalog` CLI)
 
 run: setup  ## start moto server, provision, seed and serve the API on 127.0.0.1:$${PORT:-3000}
 	$(PY) -m infra.local
+
+migrate: setup  ## apply pending data migrations to the local stack of `make run` (AWS_PORT)
+	$(PY) -m cli migrate up
 
 build: setup  ## build the Lambda layers into .build/ (arm64, Python 3.12)
 	$(PY) scripts/build_layers.py

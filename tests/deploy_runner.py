@@ -1,5 +1,5 @@
-"""Test doubles for the deploy runner: the migration engine's interface, a Lambda context,
-and the migrations function's handler loaded as Lambda loads it."""
+"""Test doubles for the deploy runner: the migration engine, a Lambda context, and the
+migrations function's handler loaded as Lambda loads it."""
 
 from __future__ import annotations
 
@@ -14,43 +14,9 @@ TIMEOUT_S = 900
 
 
 def engine_module() -> types.ModuleType:
-    """`catalog.migrations`, or, in a tree the engine has not reached yet, a module with
-    the interface agreed for it (the errors and RunResult; `upgrade` is always replaced)."""
-    try:
-        import catalog.migrations as engine
+    """`catalog.migrations`, whose `upgrade` each test replaces."""
+    import catalog.migrations as engine
 
-        return engine
-    except ImportError:
-        pass
-    engine = types.ModuleType("catalog.migrations")
-
-    class MigrationError(Exception):
-        pass
-
-    class LeaseHeld(MigrationError):
-        pass
-
-    class MigrationFailed(MigrationError):
-        def __init__(self, migration_id: str, key: dict[str, Any], error: str) -> None:
-            super().__init__(f"migration {migration_id} failed on {key}: {error}")
-            self.migration_id, self.key, self.error = migration_id, key, error
-
-    @dataclass(frozen=True)
-    class RunResult:
-        done: bool
-        applied: tuple[str, ...]
-        pending: tuple[str, ...]
-        scanned: int
-        changed: int
-
-    def upgrade(**kwargs: Any) -> RunResult:
-        raise AssertionError("each test replaces upgrade")
-
-    engine.upgrade = upgrade  # type: ignore[attr-defined]
-    engine.MigrationError = MigrationError  # type: ignore[attr-defined]
-    engine.LeaseHeld = LeaseHeld  # type: ignore[attr-defined]
-    engine.MigrationFailed = MigrationFailed  # type: ignore[attr-defined]
-    engine.RunResult = RunResult  # type: ignore[attr-defined]
     return engine
 
 

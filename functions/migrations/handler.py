@@ -13,6 +13,7 @@ import catalog.runtime  # the function's init starts here (catalog/runtime.py)
 import time
 from typing import Any
 
+import catalog.migrations as migrations
 from catalog.core.observability import logger
 
 # Kept back from the invocation's timeout: after the deadline the run stops at its next
@@ -38,10 +39,6 @@ def runner_of(event: dict[str, Any], context: Any) -> str:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    # Imported by the call rather than at init: the module loads (as every handler is
-    # loaded by the tests and the local runner) wherever the engine is not installed yet.
-    import catalog.migrations as migrations
-
     deadline = time.time() + context.get_remaining_time_in_millis() / 1000 - MARGIN_S
     runner = runner_of(event, context)
     try:

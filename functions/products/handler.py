@@ -95,7 +95,9 @@ def list_products(
     ] = False,
     q: Annotated[
         SearchText | None,
-        Query(description="Words of the name or SKU, each a prefix; no case or accents"),
+        Query(
+            description="Words of the name, SKU or description, each a prefix; no case or accents"
+        ),
     ] = None,
     limit: Annotated[PageSize, Query(description="Page size, 1-100")] = 20,
     cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 
+from catalog.migrations import upgrade
 from infra.local.demo_users import DEMO_USERS, create_demo_users, demo_password, login
 from infra.local.gateway import describe
 from infra.local.mailbox import format_email, sent_emails
@@ -27,6 +28,8 @@ def main() -> int:
         assert system.gateway is not None and system.user_pool is not None
         print(f"Starting       {system.url}   (/v1/health answers 503 until ready)", flush=True)
         create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
+        # As a deploy does: pending data migrations first, then the data (seeded anew).
+        migrated = upgrade(runner="make run")
         report = seed_and_open(system)
         password = demo_password()
         example = (
@@ -39,6 +42,7 @@ def main() -> int:
             f"Docs           {system.url}/v1/docs\n"
             f"Health         {system.url}/v1/health\n"
             f"Embedded AWS   {system.aws_url}   (moto: DynamoDB, Cognito, S3, SNS, SQS, SES...)\n"
+            f"Migrations     {len(migrated.applied)} applied (`make migrate` / `catalog migrate`)\n"
             f"Seeded         {report.summary()}{example}\n"
             f"Routes\n{describe(system.gateway)}\n\n"
             f"Demo users (password from CATALOG_DEMO_PASSWORD, here {password!r}):\n{users}\n"

@@ -20,6 +20,10 @@ from catalog.core.errors import Conflict, NotFound, ValidationFailed, VersionCon
 from catalog.core.types import iso_millis
 
 CATEGORY_SK = "CATEGORY"
+# The layout the code writes categories in (see catalog.migrations): that of the last
+# migration touching them.
+SCHEMA_VERSION = 3
+ACTIVE_COUNT_VERSION = 3  # 0003_category_active_counts: active_count is right from here
 ALL_CATEGORIES = "CATEGORIES"  # gsi1 partition of every category, by slug
 
 
@@ -41,6 +45,7 @@ class CategoryItem(TableModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute(default="category")
+    schema_version = NumberAttribute(default_for_new=SCHEMA_VERSION, null=True)
     gsi1pk = UnicodeAttribute(default=ALL_CATEGORIES)
     gsi1sk = UnicodeAttribute()
     slug = UnicodeAttribute()
@@ -112,9 +117,19 @@ def _to_item(category: Category) -> CategoryItem:
 Counting = Literal["all", "active"]
 
 
+def _active_count(item: CategoryItem) -> int:
+    """The category's active products. A category written before its count was kept (not yet
+    migrated by 0003_category_active_counts) has none or a wrong one: they are counted."""
+    if (item.schema_version or 0) >= ACTIVE_COUNT_VERSION:
+        return int(item.active_count)
+    from catalog.products.items import ProductItem, category_partition
+
+    return int(ProductItem.by_category.count(category_partition(item.slug, "active")))
+
+
 def _to_category(item: CategoryItem, counting: Counting = "all") -> Category:
     """The category as a caller sees it: counting every product, or the active ones."""
-    count = item.product_count if counting == "all" else item.active_count
+    count = item.product_count if counting == "all" else _active_count(item)
     return Category(
         slug=item.slug,
         name=item.name,

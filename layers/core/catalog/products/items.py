@@ -5,6 +5,10 @@ unique regardless of case is `pk=SKU#<SKU upper-cased>, sk=SKU`. Beside the prod
 per tag (`sk=TAG#<tag>`, in the gsi1/3/5 partition `TAG#<tag>#<status>`) and per search word
 (`sk=WORD#<word>`, in the gsi1 partition `WORDS#<status>#<first letter>`) make tag listings
 and prefix search Queries on designed keys (catalog.products.repository writes them).
+
+Every item carries `schema_version`, the layout it was written in (catalog.migrations moves
+stored items from one to the next); the code writes SCHEMA_VERSION. Items written before
+versions were recorded have none, and the baseline migration stamps them with 1.
 """
 
 from __future__ import annotations
@@ -23,15 +27,26 @@ from catalog.core.dynamo import DecimalAttribute, TableModel, TableName, string_
 from catalog.core.types import iso_millis
 from catalog.images.records import from_attributes, images_attribute, to_attributes
 from catalog.products.listing import (
+    WORDS_LAYOUT,
     name_position,
     price_position,
+    product_words,
     word_position,
-    words_of,
 )
 from catalog.products.schemas import Product
 
 PRODUCT_SK = "PRODUCT"
 SKU_SK = "SKU"
+# The layout the code writes products, their copies and SKU guards in: that of the last
+# migration touching them (tests/unit/test_migration_steps.py holds the two together).
+SCHEMA_VERSION = 2
+SKU_SCHEMA_VERSION = 1  # SKU guards: unchanged since the baseline
+
+
+def layout_of(schema_version: float | None) -> int:
+    """The search-word layout of a stored item (no version: written before versions were
+    recorded, in layout 1)."""
+    return int(schema_version or 1)
 
 
 def status_partition(status: str) -> str:
@@ -64,6 +79,7 @@ class _ProductAttributes(TableModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute(default="product")
+    schema_version = NumberAttribute(default_for_new=SCHEMA_VERSION, null=True)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     # Absent on copies, so that each copy lands only in the indexes that list by it.
@@ -160,6 +176,7 @@ class SkuGuard(TableModel):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute(default="sku")
+    schema_version = NumberAttribute(default_for_new=SKU_SCHEMA_VERSION, null=True)
     product_id = UnicodeAttribute()
 
 
@@ -209,8 +226,11 @@ def to_item(product: Product, stored_version: int | None) -> ProductItem:
     return item
 
 
-def copy_keys(product: Product) -> dict[str, dict[str, str | None]]:
-    """The sort key of each copy of `product` (per tag, per search word) and its index keys."""
+def copy_keys(product: Product, layout: int = WORDS_LAYOUT) -> dict[str, dict[str, str | None]]:
+    """The sort key of each copy of `product` (per tag, per search word) and its index keys.
+
+    The words of each layout begin with those of the one before, so the copies of the
+    current layout include every copy a product stored at an older one can have."""
     keys: dict[str, dict[str, str | None]] = {}
     for tag in product.tags:
         keys[f"TAG#{tag}"] = {
@@ -219,7 +239,7 @@ def copy_keys(product: Product) -> dict[str, dict[str, str | None]]:
             "gsi3sk": price_position(product.price, product.id),
             "gsi5sk": name_position(product.name, product.id),
         }
-    for word in words_of(product.name, product.sku):
+    for word in product_words(product, layout):
         keys[f"WORD#{word}"] = {
             "gsi1pk": words_partition(word, product.status),
             "gsi1sk": word_position(word, product),
@@ -227,8 +247,9 @@ def copy_keys(product: Product) -> dict[str, dict[str, str | None]]:
     return keys
 
 
-def copies(product: Product) -> dict[str, ProductCopy]:
-    """The tag and word copies of `product` (as written with its `version`), by sort key."""
+def copies(product: Product, schema_version: int = SCHEMA_VERSION) -> dict[str, ProductCopy]:
+    """The tag and word copies of `product` (as written with its `version`), by sort key,
+    in the layout of `schema_version`."""
     unindexed = {"gsi2pk": None, "gsi2sk": None, "gsi3sk": None, "gsi5sk": None}
     return {
         sk: ProductCopy(
@@ -239,9 +260,10 @@ def copies(product: Product) -> dict[str, ProductCopy]:
                 "sk": sk,
                 "kind": sk.split("#", 1)[0].lower(),
                 "version": product.version,
+                "schema_version": schema_version,
             }
         )
-        for sk, index_keys in copy_keys(product).items()
+        for sk, index_keys in copy_keys(product, layout_of(schema_version)).items()
     }
 
 

@@ -15,8 +15,15 @@ from catalog.products.schemas import Product
 # No request reads more than this many items, whatever it filters on: a combination that
 # no index serves returns what it found among them, with a cursor to go on from there.
 MAX_EXAMINED = 1000
-MAX_WORDS = 12  # words of a product that search finds (name first, then SKU)
+MAX_WORDS = 12  # words of a product that search finds (name, then SKU, then description)
 MAX_WORD_LENGTH = 30
+# How a product's search words are chosen, by the schema_version of its stored items (the
+# migration 0002_search_words_v2 moved every product from 1 to 2): 1, the words of the name
+# then the SKU; 2, then also the description's, so each layout's words begin with the
+# previous one's (an API write over a product still at 1 removes every copy it had).
+WORDS_NAME_SKU = 1
+WORDS_WITH_DESCRIPTION = 2
+WORDS_LAYOUT = WORDS_WITH_DESCRIPTION  # what the code writes
 
 SourceKind = Literal["status", "category", "tag", "words"]
 
@@ -94,7 +101,7 @@ class ListingPlan:
         if self.max_price is not None and product.price > self.max_price:
             return False
         if self.terms:
-            words = words_of(product.name, product.sku)
+            words = product_words(product)
             return all(any(w.startswith(t) for w in words) for t in self.terms)
         return True
 
@@ -116,15 +123,26 @@ def terms_of(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def words_of(name: str, sku: str) -> tuple[str, ...]:
-    """The words search finds a product by: those of its name, then of its SKU."""
-    return tuple(dict.fromkeys(terms_of(name) + terms_of(sku)))[:MAX_WORDS]
+def words_of(
+    name: str, sku: str, description: str = "", layout: int = WORDS_LAYOUT
+) -> tuple[str, ...]:
+    """The words search finds a product by: those of its name, then of its SKU, then (from
+    layout 2) of its description; at most MAX_WORDS."""
+    terms = terms_of(name) + terms_of(sku)
+    if layout >= WORDS_WITH_DESCRIPTION:
+        terms += terms_of(description)
+    return tuple(dict.fromkeys(terms))[:MAX_WORDS]
 
 
-def first_match(product: Product, term: str) -> str | None:
+def product_words(product: Product, layout: int = WORDS_LAYOUT) -> tuple[str, ...]:
+    return words_of(product.name, product.sku, product.description, layout)
+
+
+def first_match(product: Product, term: str, layout: int = WORDS_LAYOUT) -> str | None:
     """The first (smallest) word of `product` starting with `term`: search lists a product
-    at that word only, so one with two matching words is not listed twice."""
-    return min((w for w in words_of(product.name, product.sku) if w.startswith(term)), default=None)
+    at that word only, so one with two matching words is not listed twice. `layout`: that
+    of the copies stored (while a migration runs, some products are still at the old one)."""
+    return min((w for w in product_words(product, layout) if w.startswith(term)), default=None)
 
 
 def price_key(price: Decimal) -> str:

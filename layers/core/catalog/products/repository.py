@@ -28,6 +28,7 @@ from catalog.products.items import (
     category_partition,
     copies,
     copy_keys,
+    layout_of,
     product_key,
     sku_key,
     status_partition,
@@ -156,11 +157,13 @@ def _start_key(
 
 def _first_sighting(item: ProductItem, product: Product, source: Source) -> bool:
     """In search, whether `item` is its product's first word starting with the term (so a
-    product with two such words is listed once); elsewhere always."""
+    product with two such words is listed once); elsewhere always. The first word among
+    the copies of the item's layout: while a migration runs, some are still at the old one."""
     if source.kind != "words":
         return True
     assert source.key is not None
-    return item.gsi1sk.split("#", 1)[0] == first_match(product, source.key)
+    layout = layout_of(item.schema_version)
+    return item.gsi1sk.split("#", 1)[0] == first_match(product, source.key, layout)
 
 
 class ProductRepository:
@@ -285,7 +288,9 @@ class ProductRepository:
             more = len(items) > plan.limit
             return page, position_of(page[-1], plan.order, source.key) if more else None
 
-        found: list[Product] = []
+        # Each product found with its position: the sort key of the item it was found at (in
+        # search, the word copy of its own layout, which the latest layout may not place).
+        found: list[tuple[Product, str]] = []
         after, examined, count = plan.after, 0, plan.limit + 1
         while examined < MAX_EXAMINED:
             # The first read is one page, as if nothing were filtered out; each later one is
@@ -297,14 +302,13 @@ class ProductRepository:
             for item in items:
                 product = to_product(item)
                 if plan.wants(product) and _first_sighting(item, product, source):
-                    found.append(product)
+                    found.append((product, getattr(item, sort_name)))
                     if len(found) > plan.limit:
-                        last = found[plan.limit - 1]
-                        return found[: plan.limit], position_of(last, plan.order, source.key)
+                        return [p for p, _ in found[: plan.limit]], found[plan.limit - 1][1]
                 after = getattr(item, sort_name)
             if exhausted or not items:
-                return found, None
-        return found, after
+                return [p for p, _ in found], None
+        return [p for p, _ in found], after
 
     def ping(self) -> None:
         """A cheap read proving the table answers (for health checks)."""
