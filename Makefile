@@ -112,10 +112,9 @@ browser:  ## Chromium and chromedriver from the system packages, for the browser
 	  exit 1; \
 	fi
 
-test: build browser $(NODE_TOOLS)/.installed  ## every test: unit, integration, end to end, infrastructure, lint, contract; coverage
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+test: build browser $(NODE_TOOLS)/.installed  ## every test: unit, integration, end to end, infrastructure, the contract gate, lint; coverage
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory contract
 
 # The peers of `make bench` live in their own environment: `uv sync` is exact, so one venv
 # synced with and without the bench group would lose packages on every switch.
@@ -128,6 +127,7 @@ $(BENCH_VENV)/.synced: uv.lock pyproject.toml | $(UV)
 bench: build $(BENCH_VENV)/.synced  ## benchmarks (not tests): ours against peers -> benchmarks/results/
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/images.py
+	$(PY) benchmarks/migrations.py
 
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

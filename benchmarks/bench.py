@@ -640,13 +640,14 @@ PERFORMANCE = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
-def publish(text: str) -> None:
-    """The report into docs/performance.md, between its markers, one heading level down."""
+def publish(text: str, markers: tuple[str, str] = (BEGIN, END)) -> None:
+    """A report into docs/performance.md, between its markers, one heading level down."""
+    begin, end = markers
     page = PERFORMANCE.read_text()
-    head, rest = page.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    head, rest = page.split(begin, 1)
+    _, tail = rest.split(end, 1)
     nested = "\n".join("#" + line if line.startswith("#") else line for line in text.splitlines())
-    PERFORMANCE.write_text(f"{head}{BEGIN}\n{nested}\n{END}{tail}")
+    PERFORMANCE.write_text(f"{head}{begin}\n{nested}\n{end}{tail}")
 
 
 if __name__ == "__main__":

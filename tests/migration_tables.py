@@ -59,8 +59,11 @@ def moto_endpoint() -> Iterator[MotoEndpoint]:
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
-    saved = {name: os.environ.get(name) for name in ("AWS_ENDPOINT_URL", "TABLE_PRODUCTS")}
+    names = ("AWS_ENDPOINT_URL", "TABLE_PRODUCTS", "CATALOG_AWS_READ_TIMEOUT_S")
+    saved = {name: os.environ.get(name) for name in names}
     os.environ["AWS_ENDPOINT_URL"] = url
+    # As the local stage: moto slows down under load (catalog.core.aws, infra/stages.py).
+    os.environ["CATALOG_AWS_READ_TIMEOUT_S"] = "30"
     dynamo.connection.cache_clear()
     try:
         yield MotoEndpoint(url, boto3.client("dynamodb", endpoint_url=url))

@@ -283,7 +283,7 @@ def test_a_failing_migration_fails_the_execution_with_the_handler_s_message(
 
     handler, engine = handler_with_engine
     # Given an engine whose run stops on another runner's lease
-    error = engine.LeaseHeld("the lease is held by cli:ann until 12:00:00Z: wait, then retry")
+    error = engine.LeaseHeld("cli:ann", "2026-12-01T12:00:00Z")
     monkeypatch.setattr(engine, "upgrade", Upgrades(error=error))
     # When the deploy's execution runs
     asl = definition(dev, dev.stack.migrations.state_machine)

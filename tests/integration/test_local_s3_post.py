@@ -65,17 +65,20 @@ def client(aws_url: str, **credentials: str) -> Any:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def s3(aws_url: str) -> Any:
+    """A client of the environment's credentials as they are now, as the local S3 reads
+    them at each check (a local system started on this worker meanwhile adds a session
+    token to the environment)."""
     return client(aws_url)
 
 
 @pytest.fixture(scope="module")
-def buckets(s3: Any) -> tuple[str, str]:
+def buckets(aws_url: str) -> tuple[str, str]:
     """The bucket the forms are for, and another one."""
     names = (f"media-{uuid.uuid4().hex[:8]}", f"other-{uuid.uuid4().hex[:8]}")
     for name in names:
-        s3.create_bucket(Bucket=name)
+        client(aws_url).create_bucket(Bucket=name)
     return names
 
 

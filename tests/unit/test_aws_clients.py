@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from catalog.core import aws, dynamo
@@ -10,11 +12,15 @@ from catalog.images import storage
 
 
 @pytest.fixture(autouse=True)
-def cloud_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+def cloud_stage(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The cloud's settings, whatever a local system started earlier on this worker left in
-    the environment; and clients made afresh."""
+    the environment; clients made afresh, and none of them (nor the session's credentials
+    they resolved) left cached for the tests that follow on this worker."""
     monkeypatch.setenv("CATALOG_AWS_READ_TIMEOUT_S", "0")  # as the cloud stages set it
     storage._client.cache_clear()
+    yield
+    storage._client.cache_clear()
+    aws._session.cache_clear()
 
 
 def settings_of(client: object) -> dict[str, object]:

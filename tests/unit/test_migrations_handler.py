@@ -84,14 +84,10 @@ def test_invoked_by_hand_the_runner_is_the_invocation(
 
 
 def failures(engine: types.ModuleType) -> list[Exception]:
-    # MigrationFailed is made without its constructor, whose signature is the engine's
-    # own: its attributes are set as the contract names them, its message is the text.
-    failed = engine.MigrationFailed.__new__(engine.MigrationFailed)
-    Exception.__init__(failed, "migration 0002 failed on {'pk': 'PRODUCT#1'}:\n  bad price")
-    failed.migration_id, failed.key, failed.error = "0002", {"pk": "PRODUCT#1"}, "bad price"
+    """The engine's errors as it raises them (the failing item's error on two lines)."""
     return [
-        failed,
-        engine.LeaseHeld("the lease is held by cli:ann until 12:00:00Z: wait, or retry later"),
+        engine.MigrationFailed("0002_x", {"pk": "PRODUCT#1"}, "ValueError:\n  bad price"),
+        engine.LeaseHeld("cli:ann", "2026-12-01T12:00:00Z"),
         engine.MigrationError("migration 0003 is missing (gap in numbering): add 0003"),
     ]
 
