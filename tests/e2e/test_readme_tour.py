@@ -32,7 +32,9 @@ def test_the_readme_tour_runs_and_shows_each_outcome(local_system: Any) -> None:
         check=False,
     )
     # Then every step succeeds
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, (
+        result.stderr + "\n--- what the tour printed last:\n" + (result.stdout[-4000:])
+    )
     # And the output shows each outcome the tour promises
     out = result.stdout
     for expected in (

@@ -59,17 +59,18 @@ def aws_url() -> Iterator[str]:
 
 
 def client(aws_url: str, **credentials: str) -> Any:
+    """A client of its own session: boto3's default session keeps the credentials it found
+    first, and a local system started on this worker later adds a session token to the
+    environment, which the local S3 then expects (it reads the environment at each check)."""
     config = Config(signature_version="s3v4")  # as catalog.images.storage signs
-    return boto3.client(
+    return boto3.session.Session().client(
         "s3", endpoint_url=aws_url, region_name="us-east-1", config=config, **credentials
     )
 
 
 @pytest.fixture
 def s3(aws_url: str) -> Any:
-    """A client of the environment's credentials as they are now, as the local S3 reads
-    them at each check (a local system started on this worker meanwhile adds a session
-    token to the environment)."""
+    """A client of the environment's credentials as they are now (see `client`)."""
     return client(aws_url)
 
 
