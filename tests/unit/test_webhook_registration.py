@@ -17,6 +17,7 @@ from catalog.identity.access import PUBLIC
 from catalog.webhooks import delivery, urls
 from catalog.webhooks.schemas import Webhook, WebhookCreate, WebhookPatch
 from catalog.webhooks.service import WebhookService
+from tests.sockets import patch_socket
 
 app = Api(
     [
@@ -89,7 +90,7 @@ def resolves_to(monkeypatch: pytest.MonkeyPatch) -> Any:
         def fake(host: str, port: int, **kwargs: Any) -> list[Any]:
             return [(2, 1, 6, "", (a, port)) for a in addresses]
 
-        monkeypatch.setattr(urls.socket, "getaddrinfo", fake)
+        patch_socket(monkeypatch, urls, getaddrinfo=fake)
 
     return set_addresses
 
@@ -99,7 +100,7 @@ def no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a refused URL was connected to")
 
-    monkeypatch.setattr(delivery.socket, "create_connection", refuse)
+    patch_socket(monkeypatch, delivery, create_connection=refuse)
 
 
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
@@ -142,7 +143,7 @@ def test_a_canonical_url_passes_the_schema_without_any_lookup(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given no DNS (the schema checks the form; the service looks up the host)
-    monkeypatch.setattr(urls.socket, "getaddrinfo", lambda *a, **k: pytest.fail("looked up"))
+    patch_socket(monkeypatch, urls, getaddrinfo=lambda *a, **k: pytest.fail("looked up"))
     # When a canonical URL is sent
     status, answer = send(
         "POST", {"url": "https://hooks.example.com/in", "events": ["product.created"]}

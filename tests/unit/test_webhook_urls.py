@@ -10,6 +10,7 @@ import pytest
 from catalog.webhooks import urls
 from catalog.webhooks.delivery import retry_delay
 from catalog.webhooks.urls import RefusedUrl, address_allowed, check
+from tests.sockets import patch_socket
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def resolves_to(monkeypatch: pytest.MonkeyPatch) -> Any:
         def fake(host: str, port: int, **kwargs: Any) -> list[Any]:
             return [(2, 1, 6, "", (a, port)) for a in addresses]
 
-        monkeypatch.setattr(urls.socket, "getaddrinfo", fake)
+        patch_socket(monkeypatch, urls, getaddrinfo=fake)
 
     return set_addresses
 
@@ -241,7 +242,7 @@ def test_ip_literals_are_checked_without_a_lookup(monkeypatch: pytest.MonkeyPatc
     def no_dns(*args: Any, **kwargs: Any) -> list[Any]:
         raise AssertionError("an IP literal was looked up")
 
-    monkeypatch.setattr(urls.socket, "getaddrinfo", no_dns)
+    patch_socket(monkeypatch, urls, getaddrinfo=no_dns)
     # When IP-literal URLs are checked
     target = urls.resolve("https://[2606:4700:4700::1111]/in", allow_local=False)
     # Then a public one is its own target, and one carrying the metadata address is refused
