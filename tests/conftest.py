@@ -32,8 +32,9 @@ layer_pruning.guard()
 @pytest.fixture(scope="session")
 def local_system() -> Iterator[Any]:
     """The whole system as `make run` starts it (demo users included), on free ports."""
-    from catalog.core import cursor, dynamo, settings
+    from catalog.core import aws, cursor, dynamo, settings
     from catalog.identity import principal
+    from catalog.images import storage
     from infra.local.demo_users import DEMO_USERS, create_demo_users, demo_password, login
     from infra.local.seed import seed_categories
     from infra.local.system import LocalSystem
@@ -45,6 +46,10 @@ def local_system() -> Iterator[Any]:
     cursor._signing_key.cache_clear()
     principal._key_set.cache_clear()
     dynamo.connection.cache_clear()  # a handler imported earlier made it for another endpoint
+    # Clients made earlier on this worker (unit tests) hold the credentials of their time:
+    # the local S3 checks a presigned form's session token against the system's.
+    aws._session.cache_clear()
+    storage._client.cache_clear()
     create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
     seed_categories(system.url, login(system.url, DEMO_USERS["admin"], demo_password()))
     system.mark_ready()
