@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import threading
 import warnings
 from collections.abc import Callable
 from functools import cache, lru_cache
@@ -226,6 +227,7 @@ class RedactSecrets(logging.Filter):
 logger = Logger(use_rfc3339=True)
 logger.addFilter(RedactSecrets())
 metrics = Metrics()
+_flushing = threading.Lock()
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -258,8 +260,11 @@ def instrument_api(handler: Handler) -> Handler:
         finally:
             # What `metrics.log_metrics` does, less the warning it issues on every request
             # that recorded no metric (a read records none): ~1.5% of a warm GET's profile.
-            if metrics.metric_set:
-                metrics.flush_metrics()
+            # Under a lock: the local runner's in-process functions share `metrics`, and a
+            # flush between another's check and its flush raised "at least one metric".
+            with _flushing:
+                if metrics.metric_set:
+                    metrics.flush_metrics()
 
     wrapped = logger.inject_lambda_context(clear_state=True)(correlated)
     active = tracer()
