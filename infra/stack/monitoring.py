@@ -42,7 +42,7 @@ class Monitoring(Concern):
         access_logs: logs.LogGroup,
     ) -> None:
         super().__init__(scope, construct_id, stage=stage)
-        # No alarm actions yet: the notification topic comes with the change-events work.
+        # Every alarm's actions are the ops topic's (infra/stack/alerting.py routes them).
         self.function_alarms = {
             name: self._build_alarm(
                 f"Fn{construct_name(name)}ErrorsAlarm",
@@ -85,33 +85,37 @@ class Monitoring(Concern):
             self, construct_id, f"catalog {self.stage.name}: {what}", metric
         )
 
-    def _build_latency_alarm(self, api: apigateway.RestApi) -> cloudwatch.Alarm:
-        limit = self.stage.api_p99_alarm_ms
+    def _sustained_alarm(
+        self, construct_id: str, what: str, metric: cloudwatch.IMetric, threshold: float
+    ) -> cloudwatch.Alarm:
+        """An alarm raised when `metric` stays over `threshold` for 15 minutes (3 periods)."""
         return cloudwatch.Alarm(
             self,
-            "ApiLatencyAlarm",
-            alarm_description=f"catalog {self.stage.name}: API p99 latency over {limit} ms "
-            "for 15 minutes",
-            metric=api.metric_latency(period=FIVE_MINUTES, statistic="p99"),
-            threshold=limit,
+            construct_id,
+            alarm_description=f"catalog {self.stage.name}: {what} for 15 minutes",
+            metric=metric,
+            threshold=threshold,
             evaluation_periods=3,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
 
+    def _build_latency_alarm(self, api: apigateway.RestApi) -> cloudwatch.Alarm:
+        limit = self.stage.api_p99_alarm_ms
+        return self._sustained_alarm(
+            "ApiLatencyAlarm",
+            f"API p99 latency over {limit} ms",
+            api.metric_latency(period=FIVE_MINUTES, statistic="p99"),
+            limit,
+        )
+
     def _build_duration_alarm(self, name: str, function: lambda_.Function) -> cloudwatch.Alarm:
         """A function whose slowest invocations near its timeout: the next ones time out."""
-        limit_ms = topology.FUNCTIONS[name].timeout_s * 1000 * 0.8
-        return cloudwatch.Alarm(
-            self,
+        return self._sustained_alarm(
             f"Fn{construct_name(name)}DurationAlarm",
-            alarm_description=f"catalog {self.stage.name}: {name} p99 duration over 80% of "
-            "its timeout for 15 minutes",
-            metric=function.metric_duration(period=FIVE_MINUTES, statistic="p99"),
-            threshold=limit_ms,
-            evaluation_periods=3,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            f"{name} p99 duration over 80% of its timeout",
+            function.metric_duration(period=FIVE_MINUTES, statistic="p99"),
+            topology.FUNCTIONS[name].timeout_s * 1000 * 0.8,
         )
 
     def _build_iterator_age_alarm(
@@ -119,18 +123,11 @@ class Monitoring(Concern):
     ) -> cloudwatch.Alarm:
         """A stream consumer falling behind: change events go out late (records expire after
         24 hours)."""
-        return cloudwatch.Alarm(
-            self,
+        return self._sustained_alarm(
             f"Fn{construct_name(consumer)}IteratorAgeAlarm",
-            alarm_description=f"catalog {self.stage.name}: {consumer} over 5 minutes behind "
-            "its stream for 15 minutes",
-            metric=functions[consumer].metric(
-                "IteratorAge", period=FIVE_MINUTES, statistic="Maximum"
-            ),
-            threshold=5 * 60 * 1000,
-            evaluation_periods=3,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            f"{consumer} over 5 minutes behind its stream",
+            functions[consumer].metric("IteratorAge", period=FIVE_MINUTES, statistic="Maximum"),
+            5 * 60 * 1000,
         )
 
     def _build_dashboard(
