@@ -21,7 +21,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export AWS_EC2_METADATA_DISABLED := true
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 
-.PHONY: help setup run migrate test lint build synth snapshots openapi layout contract bench clean browser
+.PHONY: help setup run migrate test lint build synth snapshots openapi layout contract bench audit clean browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -112,8 +112,11 @@ browser:  ## Chromium and chromedriver from the system packages, for the browser
 	  exit 1; \
 	fi
 
+# --tb=native: pytest's own traceback format parses the test's source, and on CPython 3.11.7
+# that parse can fail ("AST constructor recursion depth mismatch", after Hypothesis moved
+# the recursion limit), which crashed a worker and ended the whole run (INTERNALERROR).
 test: build browser $(NODE_TOOLS)/.installed  ## every test: unit, integration, end to end, infrastructure, the contract gate, lint; coverage
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --tb=native --durations=15 --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 	$(MAKE) --no-print-directory lint
 
 # The peers of `make bench` live in their own environment: `uv sync` is exact, so one venv
@@ -128,6 +131,24 @@ bench: build $(BENCH_VENV)/.synced  ## benchmarks (not tests): ours against peer
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/images.py
 	$(PY) benchmarks/migrations.py
+	$(PY) benchmarks/partitions.py
+	$(PY) benchmarks/imports.py
+	$(PY) benchmarks/exports.py
+	$(PY) benchmarks/revocation.py
+
+# pip-audit asks PyPI's JSON API about each package of the lock (every group: the tools run
+# in CI with deploy credentials); --strict fails on a package it could not look up, instead of
+# passing it by. Needs the network: CI runs it (.github/workflows/pipeline.yml).
+AUDIT_VENV := .venv-audit
+
+$(AUDIT_VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(AUDIT_VENV) $(UV) sync --frozen --only-group audit --python $(PYTHON)
+	touch $@
+
+audit: $(AUDIT_VENV)/.synced  ## known vulnerabilities in uv.lock's packages (pip-audit; needs the network)
+	mkdir -p .build
+	$(UV) export --frozen --all-groups --no-emit-project --format requirements-txt --quiet -o .build/audit-requirements.txt
+	$(AUDIT_VENV)/bin/pip-audit --requirement .build/audit-requirements.txt --require-hashes --disable-pip --strict --progress-spinner off
 
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -10,11 +10,10 @@ write twice that; a Scan's or Query's reads are rounded up over the page's total
 Item sizes follow DynamoDB's: attribute names plus values (strings and binaries by their
 bytes, numbers ~ 1 byte per 2 digits + 1, lists and maps 3 bytes plus 1 per element).
 
-Products: BENCH_MIGRATION_PRODUCTS (default 1000). moto's Scan walks its table from the
-start for every page, so a run costs it time in the square of the table's size: 50,000
-products (about 340,000 items with their copies) would take moto hours, not DynamoDB; the
-figures per product do not depend on the catalog's size, and the report derives the time
-50,000 products take in DynamoDB from them at a stated capacity.
+Products: BENCH_MIGRATION_PRODUCTS (default 1000). moto server's Scan reads on from its
+start key (infra/local/moto/queries.py), so a run's time grows with the catalog's size, not
+its square; the figures per product do not depend on the catalog's size either, and the
+report derives the time 50,000 products take in DynamoDB from them at a stated capacity.
 """
 
 from __future__ import annotations
@@ -160,13 +159,18 @@ def _answer(meter: Meter) -> Callable[..., None]:
     return hook
 
 
-def main() -> dict[str, Any]:
+def moto_environment() -> None:
+    """The region and fake credentials a bench's moto server is called with."""
     os.environ.update(
         AWS_DEFAULT_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="bench",
         AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - moto's fake credentials
         AWS_EC2_METADATA_DISABLED="true",
     )
+
+
+def main() -> dict[str, Any]:
+    moto_environment()
     from catalog import migrations
     from catalog.core import aws
     from tests.migration_tables import (

@@ -43,21 +43,27 @@ class Target:
         return f"{self.table} ({self.stage}{f', {self.endpoint}' if self.endpoint else ''})"
 
 
-def _local_table() -> str:
+def local_table(logical: str = "products") -> str:
     from infra.local.provision import physical_name
 
-    return physical_name("products", LOCAL)
+    return physical_name(logical, LOCAL)
 
 
-def _stage_table(stage: str) -> str:
-    """The physical name of a deployed stage's products table, from its stack."""
+def stage_table(stage: str, logical: str = "products") -> str:
+    """The physical name of a deployed stage's table (the topology's `logical`), from its
+    stack."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     from infra.app import stack_name
     from infra.stack.base import construct_name
+    from infra.stages import STAGES
 
-    prefix = f"Table{construct_name('products')}"
+    restored = STAGES[stage].restored_table(logical)
+    if restored is not None:  # the stack refers to it by name: it is no resource of the stack
+        return restored.name
+
+    prefix = f"Table{construct_name(logical)}"
     try:
         resources = boto3.client("cloudformation").describe_stack_resources(
             StackName=stack_name(stage)
@@ -76,7 +82,7 @@ def _stage_table(stage: str) -> str:
             "LogicalResourceId"
         ].startswith(prefix):
             return str(resource["PhysicalResourceId"])
-    raise Refused(f"the stack {stack_name(stage)} has no products table: is it a catalog stack?")
+    raise Refused(f"the stack {stack_name(stage)} has no {logical} table: is it a catalog stack?")
 
 
 def select(stage: str, endpoint: str | None, table: str | None) -> Target:
@@ -93,6 +99,6 @@ def select(stage: str, endpoint: str | None, table: str | None) -> Target:
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     if endpoint:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
-    name = table or (_local_table() if stage == LOCAL else _stage_table(stage))
+    name = table or (local_table() if stage == LOCAL else stage_table(stage))
     os.environ["TABLE_PRODUCTS"] = name
     return Target(stage, endpoint, name)

@@ -16,6 +16,10 @@ infra.gateway_responses), so that every status an operation can answer is docume
 - a function that administers the user pool (auth, users): 503, when Cognito is
   unreachable or throttles.
 
+Every `cursor` parameter is stated as what the API issues (`catalog.core.cursor`: its
+alphabet and length), which `decode_cursor` enforces with 400 invalid-cursor: a schema-valid
+cursor can no longer make the URL exceed API Gateway's 10,240 characters (414).
+
 Every error is `application/problem+json` with the one `Problem` schema, through the shared
 `components/responses`. Security follows each route's access rule (public routes: a token
 is optional). Summaries are the first line of the handler's docstring; examples come from
@@ -36,6 +40,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 
+from catalog.core.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from catalog.core.errors import (
     PROBLEM_TYPES,
     BadGateway,
@@ -63,7 +68,7 @@ DOCUMENT = ROOT / "functions" / "meta" / "openapi.json"
 PROBLEM = "application/problem+json"
 # Semantic versioning of the contract: a major is a path prefix (/v1), a minor adds, a patch
 # words. Record each release in CHANGELOG.md and copy the document to api/openapi.v<major>.json.
-VERSION = "1.0.0"
+VERSION = "1.1.1"
 
 DESCRIPTION = """\
 Products, prices and stock, their categories and images; accounts; webhooks and email
@@ -277,6 +282,7 @@ def complete(document: dict[str, Any]) -> None:
         name: _problem_response(description, error)
         for name, description, error in PROBLEM_RESPONSES.values()
     }
+
     ids = {route.operation: _operation_id(route.operation) for route in topology.ROUTES}
     for route in topology.ROUTES:
         operation = document["paths"].get(route.path, {}).get(route.method.lower())
@@ -296,9 +302,18 @@ def complete(document: dict[str, Any]) -> None:
         if route.operation in LINKS:
             _add_links(operation, ids, *LINKS[route.operation])
         openapi_examples.add(route.operation, operation)
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and parameter["name"] == "cursor":
+                parameter["schema"] = _cursor_schema(parameter["schema"])
     schemas = components.get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(unused, None)
+
+
+def _cursor_schema(declared: dict[str, Any]) -> dict[str, Any]:
+    """A cursor parameter's schema: a string of `CURSOR_PATTERN`, or null (not sent)."""
+    cursor = {"type": "string", "maxLength": MAX_CURSOR_LENGTH, "pattern": CURSOR_PATTERN}
+    return {**declared, "anyOf": [cursor, {"type": "null"}]}
 
 
 def _operation_id(name: str) -> str:

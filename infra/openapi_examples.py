@@ -15,7 +15,9 @@ from pydantic import BaseModel
 
 from catalog.auth.schemas import Registered, Tokens
 from catalog.categories.schemas import Category, CategoryList
+from catalog.exports.schemas import ExportFilters, ExportJob, ExportPage
 from catalog.images.schemas import ImageUpload, ProductImage, Rendition, UploadForm
+from catalog.imports.schemas import ImportCreated, ImportJob, ImportPage
 from catalog.products.schemas import BatchResponse, BatchResult, Product, ProductPage
 from catalog.subscriptions.schemas import Subscriptions
 from catalog.users.schemas import Profile, UserPage
@@ -31,6 +33,7 @@ from tests.factories import (
     PASSWORD,
     category_payload,
     image_upload_payload,
+    import_request_payload,
     product_payload,
     registration_payload,
     webhook_payload,
@@ -39,6 +42,7 @@ from tests.factories import (
 PRODUCT_ID = "01JC2X3Y4Z5A6B7C8D9E0F1G2H"
 IMAGE_ID = "01JC2X4M7N8P9Q0R1S2T3V4W5X"
 WEBHOOK_ID = "01JC2X5A6B7C8D9E0F1G2H3J4K"
+EXPORT_ID = "01JC2X9B0C1D2E3F4G5H6J7K8M"
 EDITOR = "8c1f4e2a-5b7d-4c3e-9f1a-2b3c4d5e6f70"
 CREATED = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
 UPDATED = datetime(2026, 11, 30, 10, 2, 41, 512000, tzinfo=UTC)
@@ -179,6 +183,68 @@ def _upload() -> ImageUpload:
     )
 
 
+IMPORT_ID = "01JC2Y0A1B2C3D4E5F6G7H8J9K"
+
+
+def _import_job(**changes: Any) -> ImportJob:
+    fields: dict[str, Any] = {
+        "id": IMPORT_ID,
+        "owner": EDITOR,
+        "format": "csv",
+        "mode": "create",
+        "content_length": 1834,
+        "status": "done",
+        "rows_total": 12,
+        "rows_done": 12,
+        "created": 11,
+        "failed": 1,
+        "created_at": CREATED,
+        "updated_at": UPDATED,
+        "report_url": f"https://catalog-imports.s3.amazonaws.com/reports/{IMPORT_ID}.csv"
+        "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-Signature=5d41402a",
+    }
+    fields.update(changes)
+    return ImportJob(**fields)
+
+
+def _import_created() -> ImportCreated:
+    form = _upload().upload
+    fields = {**form.fields, "key": f"uploads/{IMPORT_ID}", "Content-Type": "text/csv"}
+    pending = _import_job(
+        status="pending",
+        rows_total=None,
+        rows_done=0,
+        created=0,
+        failed=0,
+        updated_at=CREATED,
+        report_url=None,
+    )
+    return ImportCreated(
+        job=pending,
+        upload=UploadForm(url="https://catalog-imports.s3.amazonaws.com/", fields=fields),
+        expires_at=CREATED + timedelta(minutes=5),
+    )
+
+
+def _export(**changes: Any) -> ExportJob:
+    fields: dict[str, Any] = {
+        "id": EXPORT_ID,
+        "status": "done",
+        "format": "csv",
+        "filters": ExportFilters.model_validate({"category": "kitchen", "in_stock": True}),
+        "owner": EDITOR,
+        "own_products_only": True,
+        "rows": 120,
+        "size": 18_240,
+        "created_at": CREATED,
+        "updated_at": CREATED + timedelta(seconds=3),
+        "download_url": f"https://catalog-exports.s3.amazonaws.com/exports/{EXPORT_ID}.csv"
+        "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-Signature=5d41402a",
+        "download_expires_at": CREATED + timedelta(minutes=15),
+    }
+    return ExportJob(**{**fields, **changes})
+
+
 def _batch() -> BatchResponse:
     return BatchResponse(
         atomic=False,
@@ -290,6 +356,26 @@ def _examples() -> dict[str, Examples]:
         "delete_user": (None, {}),
         "request_upload": (image_upload_payload(), {201: _json(_upload())}),
         "delete_image": (None, {}),
+        "request_import": (import_request_payload(), {201: _json(_import_created())}),
+        "list_imports": (None, {200: _json(ImportPage(items=[_import_job()]))}),
+        "get_import": (None, {200: _json(_import_job())}),
+        "start_export": (
+            {"format": "csv", "category": "kitchen", "in_stock": True},
+            {
+                202: _json(
+                    _export(
+                        status="pending",
+                        rows=0,
+                        size=None,
+                        updated_at=CREATED,
+                        download_url=None,
+                        download_expires_at=None,
+                    )
+                )
+            },
+        ),
+        "list_exports": (None, {200: _json(ExportPage(items=[_export()], next_cursor=None))}),
+        "get_export": (None, {200: _json(_export())}),
         "list_webhooks": (None, {200: _json(WebhookList(items=[_webhook()]))}),
         "create_webhook": (
             webhook_payload(),

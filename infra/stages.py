@@ -8,6 +8,16 @@ from infra.topology import Queue
 
 
 @dataclass(frozen=True)
+class RestoredTable:
+    """A table restored from a point in time or a backup (`catalog restore`; README, "Backups
+    and restore") that a stage uses instead of the one its stack created."""
+
+    table: str  # the topology's name of the table it replaces ("products", "users"...)
+    name: str  # the restored table's name
+    stream_arn: str | None = None  # its stream, where the topology gives the table one
+
+
+@dataclass(frozen=True)
 class Stage:
     name: str
     log_level: str = "INFO"
@@ -21,12 +31,28 @@ class Stage:
     waf_rate_limit: int = 2000
     waf_auth_rate_limit: int = 100
     waf_blocked_alarm: int = 100
+    # CloudFront in front of the API, caching anonymous public GETs by their Cache-Control
+    # (infra/stack/cdn.py); clients may use its URL (CdnUrl) or the API's.
+    edge_cache: bool = False
     # Who hears the alarms: an email address subscribed to the stage's ops topic (None: set a
     # subscription yourself, e.g. a pager or chat integration on the topic).
     ops_email: str | None = None
     # The API's p99 latency (ms) that, for 15 minutes, raises an alarm.
     api_p99_alarm_ms: int = 2000
     retain_data: bool = True  # keep tables when the stack is deleted
+    # AWS Backup of every table (infra/stack/backups.py): how many days each daily and each
+    # monthly recovery point is kept; None: no backup plan (point-in-time recovery, always
+    # on, still covers the last 35 days). Where `retain_data` holds, the vault is kept when
+    # the stack is deleted and nobody may delete its recovery points early.
+    backup_daily_retention_days: int | None = None
+    backup_monthly_retention_days: int | None = None
+    # Tables this stage uses in place of those its stack made (after a restore). The stack
+    # stops managing the replaced table: kept where `retain_data` holds, deleted elsewhere.
+    restored_tables: tuple[RestoredTable, ...] = ()
+    # Lambda SnapStart on the API functions (published versions behind an alias; README,
+    # "Cold start in the cloud"): their init runs once per version, at deploy, not per cold
+    # start; each new environment resumes from its snapshot.
+    snapstart: bool = False
     # Sign-ups are confirmed without an emailed code: only where nobody real signs up.
     auto_confirm_users: bool = False
     # Revoked access (sign-out, disabling, demotion) takes effect everywhere within this many
@@ -50,6 +76,10 @@ class Stage:
     # How long an AWS request may wait between bytes; 0: catalog.core.aws's (2 s for
     # DynamoDB, 5 s for the rest).
     aws_read_timeout_s: int = 0
+
+    def restored_table(self, table: str) -> RestoredTable | None:
+        """The restored table this stage uses as the topology's `table`, if any."""
+        return next((r for r in self.restored_tables if r.table == table), None)
 
     def visibility_timeout_s(self, queue: Queue) -> int:
         """How long a received message of `queue` stays hidden in this stage."""
@@ -98,6 +128,9 @@ STAGES: dict[str, Stage] = {
         log_retention_days=14,
         retain_data=False,
         auto_confirm_users=True,
+        # On as in prod: the deploy pipeline's smoke test runs against dev first, so the
+        # path through the cache (and the WAF's view of it) is proven before prod has it.
+        edge_cache=True,
     ),
     "prod": Stage(
         "prod",
@@ -107,6 +140,10 @@ STAGES: dict[str, Stage] = {
         throttle_burst=400,
         waf_rate_limit=5000,
         threat_protection=True,
+        edge_cache=True,
+        backup_daily_retention_days=35,
+        backup_monthly_retention_days=365,
+        snapstart=True,
     ),
 }
 

@@ -12,8 +12,9 @@ Beside it, the id of the latest migration in `catalog/migrations/steps/`.
 
 Why it fails: the stored layout changes only with a migration that moves existing items to
 it. `make layout` rewrites the file when a new migration came with the change, and refuses
-when the latest migration is still the one recorded. `--check` (the tests, pre-commit)
-fails when the file is not what the code generates.
+when the latest migration is still the one recorded, unless the change only adds models
+(new item kinds, or a new table): there are no stored items of those to move. `--check`
+(the tests, pre-commit) fails when the file is not what the code generates.
 """
 
 from __future__ import annotations
@@ -354,12 +355,45 @@ def layout_of(content: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in content.items() if k not in ("generated_by", "latest_migration")}
 
 
+def only_added(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether `new` is `old` plus models (and tables) that `old` does not have, every
+    model and table setting of `old` unchanged."""
+    if {k: v for k, v in old.items() if k != "tables"} != {
+        k: v for k, v in new.items() if k != "tables"
+    }:
+        return False
+    new_tables = new.get("tables", {})
+    for name, table in old.get("tables", {}).items():
+        now = new_tables.get(name)
+        if now is None:
+            return False
+        if {k: v for k, v in table.items() if k != "items"} != {
+            k: v for k, v in now.items() if k != "items"
+        }:
+            return False
+        items = now.get("items", {})
+        if any(items.get(model) != described for model, described in table["items"].items()):
+            return False
+    return True
+
+
+def _needs_migration(
+    committed: dict[str, Any], layout: dict[str, Any], migration: str | None
+) -> bool:
+    old = layout_of(committed)
+    return (
+        old != layout
+        and committed.get("latest_migration") == migration
+        and not only_added(old, layout)
+    )
+
+
 def check(path: Path, layout: dict[str, Any], migration: str | None) -> str | None:
     """What is wrong with the committed description (None: it is what the code generates)."""
     committed = read(path)
     if committed is None:
         return f"{path.relative_to(ROOT)} is missing: run `make layout` and commit it"
-    if layout_of(committed) != layout and committed.get("latest_migration") == migration:
+    if _needs_migration(committed, layout, migration):
         return ADD_MIGRATION
     if path.read_text() != render(document(layout, migration)):
         return REGENERATE
@@ -370,11 +404,7 @@ def write(path: Path, layout: dict[str, Any], migration: str | None) -> str | No
     """Rewrite the description; refuse (returning why) when the layout changed while the
     latest migration is the one already recorded."""
     committed = read(path)
-    if (
-        committed is not None
-        and layout_of(committed) != layout
-        and committed.get("latest_migration") == migration
-    ):
+    if committed is not None and _needs_migration(committed, layout, migration):
         return ADD_MIGRATION
     path.write_text(render(document(layout, migration)))
     return None

@@ -51,6 +51,11 @@ def registration_payload(**overrides: Any) -> dict[str, Any]:
     return {"email": "ada@example.com", "password": PASSWORD, "name": "Ada Lovelace", **overrides}
 
 
+def import_request_payload(**overrides: Any) -> dict[str, Any]:
+    """A valid request for an import: a CSV file of 1,834 bytes, new products only."""
+    return {"format": "csv", "mode": "create", "content_length": 1834, **overrides}
+
+
 def image_upload_payload(**overrides: Any) -> dict[str, Any]:
     """A valid request for an image upload form."""
     return {"content_type": "image/png", "content_length": 48213, **overrides}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import threading
+from datetime import datetime
+from typing import Any
 
 from catalog.core.errors import DuplicateSku, InvalidCursor, NotFound, VersionConflict
 from catalog.identity.revocation import AccessRecord
@@ -94,3 +98,124 @@ class MemoryRecords:
 
     def save(self, record: AccessRecord) -> None:
         self.items[record.sub] = record
+
+
+class InMemoryExportJobs:
+    """Export jobs with the contract of catalog.exports.repository.ExportRepository."""
+
+    def __init__(self) -> None:
+        from catalog.exports.repository import Job
+
+        self.jobs: dict[str, Job] = {}
+        self.checkpoints = 0
+        self.fail_finish = False  # the next `finish` fails once
+
+    def create(self, job: Any) -> None:
+        assert job.id not in self.jobs
+        self.jobs[job.id] = copy.deepcopy(job)
+
+    def get(self, export_id: str) -> Any:
+        try:
+            return copy.deepcopy(self.jobs[export_id])
+        except KeyError:
+            raise NotFound(f"No export has the id {export_id}.") from None
+
+    def delete(self, export_id: str) -> None:
+        self.jobs.pop(export_id, None)
+
+    def list_page(
+        self, owner: str | None, after: str | None, limit: int
+    ) -> tuple[list[Any], str | None]:
+        chosen = sorted(
+            (j for j in self.jobs.values() if owner is None or j.owner == owner),
+            key=lambda j: j.id,
+            reverse=True,
+        )
+        if after is not None:
+            chosen = [j for j in chosen if j.id < after]
+        page = chosen[:limit]
+        return copy.deepcopy(page), page[-1].id if len(chosen) > limit else None
+
+    def _change(self, job_id: str, allowed: tuple[str, ...], now: datetime, **changes: Any) -> None:
+        from catalog.core.errors import Conflict
+
+        job = self.jobs.get(job_id)
+        if job is None or job.status not in allowed:
+            raise Conflict(f"The export {job_id} is not in the state this step needs.")
+        for name, value in changes.items():
+            setattr(job, name, value)
+        job.updated_at = now
+
+    def begin(self, job_id: str, upload_id: str, now: datetime) -> None:
+        from catalog.exports.repository import Checkpoint
+
+        checkpoint = Checkpoint(upload_id=upload_id)
+        self._change(job_id, ("pending",), now, status="running", checkpoint=checkpoint, rows=0)
+
+    def progress(self, job_id: str, rows: int, now: datetime) -> None:
+        self._change(job_id, ("running",), now, rows=rows)
+
+    def checkpoint(self, job_id: str, checkpoint: Any, now: datetime) -> None:
+        self.checkpoints += 1
+        self._change(
+            job_id, ("running",), now, checkpoint=copy.deepcopy(checkpoint), rows=checkpoint.rows
+        )
+
+    def finish(self, job_id: str, rows: int, size: int, now: datetime) -> None:
+        if self.fail_finish:
+            self.fail_finish = False
+            raise ConnectionError("DynamoDB went away")
+        self._change(job_id, ("running",), now, status="done", rows=rows, size=size)
+
+    def fail(self, job_id: str, error: str, now: datetime) -> None:
+        self._change(job_id, ("pending", "running"), now, status="failed", error=error)
+
+
+class InMemoryFiles:
+    """Multipart uploads and finished files, as catalog.exports.storage.ExportFiles keeps
+    them in S3 (a part's ETag is its hash); `fail_at_part` makes that upload fail once."""
+
+    def __init__(self) -> None:
+        self.uploads: dict[str, tuple[str, dict[int, bytes]]] = {}
+        self.files: dict[str, bytes] = {}
+        self.aborted: list[str] = []
+        self.fail_at_part: int | None = None
+        self.part_sizes: list[int] = []
+
+    def start(self, key: str, content_type: str) -> str:
+        upload_id = f"upload-{len(self.uploads) + 1}"
+        self.uploads[upload_id] = (key, {})
+        return upload_id
+
+    def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        if self.fail_at_part == number:
+            self.fail_at_part = None
+            raise ConnectionError("S3 went away")
+        self.uploads[upload_id][1][number] = data
+        self.part_sizes.append(len(data))
+        return hashlib.md5(data).hexdigest()  # noqa: S324 - S3's ETag, not security
+
+    def complete(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
+        if upload_id not in self.uploads and key in self.files:
+            return  # completed before
+        stored_key, stored = self.uploads.pop(upload_id)
+        assert stored_key == key
+        assert [n for n, _ in parts] == list(range(1, len(parts) + 1))
+        for number, etag in parts:
+            assert hashlib.md5(stored[number]).hexdigest() == etag  # noqa: S324
+        self.files[key] = b"".join(stored[n] for n, _ in parts)
+
+    def abort(self, key: str, upload_id: str) -> None:
+        self.uploads.pop(upload_id, None)
+        self.aborted.append(upload_id)
+
+    def presigned_get(self, key: str, expires_s: int, filename: str) -> str:
+        return f"https://files.example/{key}?expires={expires_s}"
+
+
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, job_id: str) -> None:
+        self.sent.append(job_id)

@@ -34,7 +34,7 @@ from catalog.products.items import (
 from catalog.products.schemas import Product, ProductCreate
 from catalog.products.service import ProductService
 from infra import topology
-from infra.local.moto import apply_correctness, put_items
+from infra.local.moto import apply_correctness, apply_server_speedups, put_items
 from infra.local.provision import table_definition
 
 ADMIN = Principal(sub="admin-sub", role="admin")
@@ -55,6 +55,7 @@ def moto_endpoint() -> Iterator[MotoEndpoint]:
     """A moto server, and the environment's AWS endpoint pointed at it (restored after)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     apply_correctness()  # conditional writes and transactions atomic, as in DynamoDB
+    apply_server_speedups()  # as the local system's moto server: the same answers, sooner
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

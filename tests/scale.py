@@ -81,6 +81,36 @@ def stored_items(products: list[Product]) -> Iterator[ProductItem | ProductCopy]
         yield from copies(product).values()
 
 
+def _moto_products_table() -> Any:
+    import os
+
+    from moto.dynamodb.models import dynamodb_backends
+
+    region = os.environ["AWS_DEFAULT_REGION"]
+    return dynamodb_backends["123456789012"][region].get_table(ProductItem.Meta.table_name)
+
+
+def write_unstreamed(items: Iterator[ProductItem | ProductCopy]) -> None:
+    """Store the items straight into the local system's moto (in this process), without
+    stream records: a catalog that was there before the test, whose change events nobody
+    waits for (10,000 products' events would keep the local pump busy for minutes)."""
+    from infra.local.moto import put_items
+
+    put_items(_moto_products_table(), (item.serialize() for item in items), unstreamed=True)
+
+
+def remove_unstreamed(products: list[Product]) -> None:
+    """Take `write_unstreamed`'s products out again (moto sorts a whole table for every
+    Query: a module's 10,000 products left behind would slow every later test)."""
+    from infra.local.moto import remove_items
+
+    keys = (
+        {"pk": item.serialize()["pk"], "sk": item.serialize()["sk"]}
+        for item in stored_items(products)
+    )
+    remove_items(_moto_products_table(), keys)
+
+
 def batch_write(items: Iterator[ProductItem | ProductCopy]) -> None:
     with ProductItem.batch_write() as batch:
         for item in items:

@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from catalog.core import business_metrics as names
 from catalog.core.observability import logger, metrics
 from catalog.images.service import ImageService
 from catalog.images.storage import MediaBucket
@@ -39,7 +40,11 @@ product_changes = BatchProcessor(event_type=EventType.DynamoDBStreams)
 bucket = MediaBucket()
 repository = ProductRepository()
 service = ImageService(ProductService(repository), repository, bucket)
-METRIC = {"ready": "ImageReady", "rejected": "ImageRejected", "ignored": "ImageUploadIgnored"}
+METRIC = {
+    "ready": names.IMAGE_READY,
+    "rejected": names.IMAGE_REJECTED,
+    "ignored": names.IMAGE_UPLOAD_IGNORED,
+}
 
 
 def handle_upload_message(record: SQSRecord) -> None:
@@ -74,7 +79,7 @@ def handle_product_change(record: DynamoDBRecord) -> None:
     if image_ids:
         service.delete_files(product_id, image_ids)
         logger.info("deleted product's images removed", extra={"product": product_id})
-        metrics.add_metric(name="ImageDeleted", unit=MetricUnit.Count, value=len(image_ids))
+        metrics.add_metric(name=names.IMAGE_DELETED, unit=MetricUnit.Count, value=len(image_ids))
 
 
 @metrics.log_metrics

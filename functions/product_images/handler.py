@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
+from catalog.core import business_metrics as names
 from catalog.core.observability import metrics
 from catalog.http.api import JSON, Api
 from catalog.http.responses import empty, problems, returns
@@ -43,7 +44,7 @@ def request_upload(id: str, body: Annotated[ImageUploadRequest, Body()]) -> Resp
     the product as `pending`, then `ready` (with renditions) or `rejected` (with a reason).
     """
     upload = service.request_upload(id, body, app.signed_in())
-    metrics.add_metric(name="ImageUploadRequested", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=names.IMAGE_UPLOAD_REQUESTED, unit=MetricUnit.Count, value=1)
     return Response(status_code=201, content_type=JSON, body=upload.model_dump_json())
 
 
@@ -53,7 +54,7 @@ def request_upload(id: str, body: Annotated[ImageUploadRequest, Body()]) -> Resp
 def delete_image(id: str, image_id: str) -> Response[None]:
     """Remove an image from a product and delete its files (its owner or an admin)."""
     service.delete_image(id, image_id, app.signed_in())
-    metrics.add_metric(name="ImageDeleted", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=names.IMAGE_DELETED, unit=MetricUnit.Count, value=1)
     return Response(status_code=204, body=None)
 
 

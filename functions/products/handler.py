@@ -11,8 +11,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import StringConstraints
 
+from catalog.core import business_metrics as names
 from catalog.core.observability import metrics
-from catalog.http.api import JSON, Api
+from catalog.http.api import JSON, Api, Cursor
 from catalog.http.conditional import etag, if_match_versions, none_match
 from catalog.http.idempotency import once_per_key
 from catalog.http.responses import empty, problems, returns
@@ -100,7 +101,7 @@ def list_products(
         ),
     ] = None,
     limit: Annotated[PageSize, Query(description="Page size, 1-100")] = 20,
-    cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
+    cursor: Cursor = None,
 ) -> Response[str]:
     """List products: filter by category, price, tags, stock and words, sort, page by cursor.
 
@@ -146,7 +147,7 @@ def create_product(body: Annotated[ProductCreate, Body()]) -> Response[str]:
 
     def create() -> Response[str]:
         product = service.create(body, by)
-        metrics.add_metric(name="ProductCreated", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=names.PRODUCT_CREATED, unit=MetricUnit.Count, value=1)
         where = app.location(f"/v1/products/{product.id}")
         return _product_response(product, 201, {"Location": where})
 
@@ -170,7 +171,11 @@ def batch(body: Annotated[BatchRequest, Body()]) -> Response[str]:
         outcome = batches.run(body, by)
         for result in outcome.results:
             if result.status < 300:
-                name = {201: "ProductCreated", 200: "ProductUpdated", 204: "ProductDeleted"}
+                name = {
+                    201: names.PRODUCT_CREATED,
+                    200: names.PRODUCT_UPDATED,
+                    204: names.PRODUCT_DELETED,
+                }
                 metrics.add_metric(name=name[result.status], unit=MetricUnit.Count, value=1)
         return Response(status_code=200, content_type=JSON, body=outcome.model_dump_json())
 
@@ -208,7 +213,7 @@ def update_product(id: str, body: Annotated[ProductPatch, Body()]) -> Response[s
     With `If-Match: "<version>"` the change applies only to that version (else 412).
     """
     product = service.update(id, body, app.signed_in(), if_match=_if_match())
-    metrics.add_metric(name="ProductUpdated", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=names.PRODUCT_UPDATED, unit=MetricUnit.Count, value=1)
     return _product_response(product)
 
 
@@ -221,7 +226,7 @@ def update_product(id: str, body: Annotated[ProductPatch, Body()]) -> Response[s
 def delete_product(id: str) -> Response[None]:
     """Delete a product and release its SKU (its owner or an admin); honours `If-Match`."""
     service.delete(id, app.signed_in(), if_match=_if_match())
-    metrics.add_metric(name="ProductDeleted", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=names.PRODUCT_DELETED, unit=MetricUnit.Count, value=1)
     return Response(status_code=204, body=None)
 
 

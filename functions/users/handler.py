@@ -9,7 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from catalog.http.api import Api
+from catalog.http.api import Api, Cursor
 from catalog.http.responses import empty, problems, returns
 from catalog.identity.repository import revocations
 from catalog.users.directory import CognitoDirectory
@@ -43,7 +43,7 @@ def update_me(body: Annotated[ProfilePatch, Body()]) -> Profile:
 )
 def list_users(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-    cursor: Annotated[str | None, Query(max_length=1024, description="From next_cursor")] = None,
+    cursor: Cursor = None,
 ) -> UserPage:
     """Every account, by email (admins)."""
     return service.list(limit, cursor)

@@ -14,6 +14,7 @@ import os
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -21,8 +22,9 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from catalog.core import business_metrics as names
 from catalog.core.errors import NotFound
-from catalog.core.observability import logger
+from catalog.core.observability import flush_metrics, logger, metrics
 from catalog.webhooks.delivery import headers_for, post, retry_delay
 from catalog.webhooks.repository import WebhookRepository
 from catalog.webhooks.schemas import Webhook
@@ -67,6 +69,8 @@ def deliver(record: SQSRecord) -> None:
         logger.info("webhook paused: delivery dropped", extra=context)
         return
     body = json.dumps(event, separators=(",", ":")).encode()
+    if attempt > 1:
+        metrics.add_metric(name=names.WEBHOOK_RETRIED, unit=MetricUnit.Count, value=1)
     outcome = post(
         webhook.url, body, headers_for(secret, body, event["id"], event["type"], attempt)
     )
@@ -75,7 +79,9 @@ def deliver(record: SQSRecord) -> None:
     except Exception:  # the history is a convenience; the delivery outcome is what counts
         logger.exception("could not record the delivery", extra=context)
     if outcome.ok:
+        metrics.add_metric(name=names.WEBHOOK_DELIVERED, unit=MetricUnit.Count, value=1)
         return
+    metrics.add_metric(name=names.WEBHOOK_DELIVERY_FAILED, unit=MetricUnit.Count, value=1)
     delay = retry_delay(attempt)
     logger.warning(
         "delivery failed", extra={**context, "error": outcome.error, "retry_in_s": delay}
@@ -91,9 +97,12 @@ def deliver(record: SQSRecord) -> None:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _webhooks.clear()  # a change to a webhook applies from the next batch
-    answer = process_partial_response(
-        event=event, record_handler=deliver, processor=processor, context=context
-    )
+    try:
+        answer = process_partial_response(
+            event=event, record_handler=deliver, processor=processor, context=context
+        )
+    finally:
+        flush_metrics()
     return dict(answer)
 
 

@@ -240,6 +240,8 @@ def provision_events(
                     ]
                 },
             )
+        if bucket.browser_uploads:
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration=browser_upload_cors(stage))
         if bucket.expire_prefixes:
             s3.put_bucket_lifecycle_configuration(
                 Bucket=name,
@@ -250,6 +252,9 @@ def provision_events(
                             "Filter": {"Prefix": prefix},
                             "Status": "Enabled",
                             "Expiration": {"Days": days},
+                            "AbortIncompleteMultipartUpload": {
+                                "DaysAfterInitiation": topology.ABORT_UPLOADS_AFTER_DAYS
+                            },
                         }
                         for prefix, days in bucket.expire_prefixes.items()
                     ]
@@ -270,26 +275,27 @@ def provision_events(
 # --- product images -----------------------------------------------------------------------
 
 
-def provision_media_delivery(
-    bucket_name: str, cors_origins: tuple[str, ...], endpoint_url: str, region: str
-) -> None:
-    """What the stack adds to the media bucket for images: CORS for browser POST uploads,
-    and reads of `images/*` for the CDN. Locally moto server plays CloudFront, so the read
-    grant goes to anyone, and to that prefix only (uploads/ stays private, as in the cloud)."""
+def browser_upload_cors(stage: str) -> dict[str, Any]:
+    """The CORS configuration of a bucket taking browser uploads, as the stack gives it."""
+    from infra.stages import stage as stage_config
+
+    return {
+        "CORSRules": [
+            {
+                "AllowedMethods": list(topology.BROWSER_UPLOAD_METHODS),
+                "AllowedOrigins": list(stage_config(stage).cors_allow_origins),
+                "AllowedHeaders": ["*"],
+                "MaxAgeSeconds": topology.BROWSER_UPLOAD_MAX_AGE_S,
+            }
+        ]
+    }
+
+
+def provision_media_delivery(bucket_name: str, endpoint_url: str, region: str) -> None:
+    """What the stack adds to the media bucket for images: reads of `images/*` for the CDN.
+    Locally moto server plays CloudFront, so the read grant goes to anyone, and to that
+    prefix only (uploads/ stays private, as in the cloud)."""
     s3 = boto3.session.Session(region_name=region).client("s3", endpoint_url=endpoint_url)
-    s3.put_bucket_cors(
-        Bucket=bucket_name,
-        CORSConfiguration={
-            "CORSRules": [
-                {
-                    "AllowedMethods": ["POST"],
-                    "AllowedOrigins": list(cors_origins),
-                    "AllowedHeaders": ["*"],
-                    "MaxAgeSeconds": 3000,
-                }
-            ]
-        },
-    )
     s3.put_bucket_policy(
         Bucket=bucket_name,
         Policy=json.dumps(

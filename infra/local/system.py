@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from moto.server import ThreadedMotoServer
@@ -68,6 +69,10 @@ class LocalSystem:
     # The stage's API Gateway throttles (off for test suites whose many sign-ins per second
     # are not what they test; the gateway's throttling tests keep it on).
     throttling: bool = True
+    # The event sources the pump plays (None: all of the topology's); a test may leave out
+    # those it does not test.
+    queue_sources: Sequence[topology.QueueSource] | None = None
+    streams: Sequence[topology.StreamSource] | None = None
     region: str = "us-east-1"
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     user_pool: topology.UserPoolRefs | None = None
@@ -117,12 +122,8 @@ class LocalSystem:
         self.user_pool, self.other_client_id = provision_user_pool(
             self.stage, self.aws_url, self.region
         )
-        config = stage_config(self.stage)
         provision_media_delivery(
-            self.names["buckets"][topology.MEDIA_BUCKET],
-            config.cors_allow_origins,
-            self.aws_url,
-            self.region,
+            self.names["buckets"][topology.MEDIA_BUCKET], self.aws_url, self.region
         )
         functions = {}
         for spec in topology.FUNCTIONS.values():
@@ -149,7 +150,12 @@ class LocalSystem:
         self.gateway.start()
         # Stream records, S3 notifications and SQS messages reach the same functions.
         self.events = EventPump(
-            functions, self.names, endpoint_url=self.aws_url, region=self.region
+            functions,
+            self.names,
+            endpoint_url=self.aws_url,
+            region=self.region,
+            queue_sources=self.queue_sources,
+            streams=self.streams,
         ).start()
         return self
 

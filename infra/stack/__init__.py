@@ -12,6 +12,8 @@ from constructs import Construct
 from infra import topology
 from infra.stack.alerting import Alerting
 from infra.stack.api import Api
+from infra.stack.backups import Backups
+from infra.stack.cdn import Cdn
 from infra.stack.data import Data
 from infra.stack.edge import Edge
 from infra.stack.events import Events
@@ -39,8 +41,8 @@ from infra.stages import Stage
 
 
 class CatalogStack(ConcernFreeStack):
-    """Tables, secrets, the user pool, the event plumbing, media, functions, API, WAF, alarms,
-    and the deploy's data migrations."""
+    """Tables and their backups, secrets, the user pool, the event plumbing, media,
+    functions, API, its edge cache, WAF, alarms, and the deploy's data migrations."""
 
     def __init__(
         self,
@@ -57,7 +59,10 @@ class CatalogStack(ConcernFreeStack):
         Tags.of(self).add("project", topology.SERVICE_NAME)
         Tags.of(self).add("stage", stage.name)
 
+        # First: the monitoring's alarms name its topic.
+        self.alerting = Alerting(self, "Alerting", stage=stage)
         self.data = Data(self, "Data", stage=stage)
+        self.backups = Backups(self, "Backups", stage=stage, tables=self.data.tables)
         self.identity = Identity(self, "Identity", stage=stage)
         # Before the functions: their environment names the queues, topics and buckets...
         self.events = Events(self, "Events", stage=stage)
@@ -79,18 +84,14 @@ class CatalogStack(ConcernFreeStack):
             self,
             "Api",
             stage=stage,
-            functions=self.functions.functions,
+            functions=self.functions.api_targets,
             user_pool=self.identity.user_pool,
         )
-        self.edge = Edge(self, "Edge", stage=stage, api_stage=self.api.rest_api.deployment_stage)
-        self.monitoring = Monitoring(
-            self,
-            "Monitoring",
-            stage=stage,
-            functions=self.functions.functions,
-            log_groups=self.functions.log_groups,
-            api=self.api.rest_api,
-            access_logs=self.api.access_logs,
+        self.cdn = (
+            Cdn(self, "Cdn", stage=stage, rest_api=self.api.rest_api) if stage.edge_cache else None
+        )
+        self.edge = Edge(
+            self, "Edge", stage=stage, api_stage=self.api.rest_api.deployment_stage, cdn=self.cdn
         )
         # Last: a deploy migrates the data once every function runs the new code.
         self.migrations = Migrations(
@@ -100,8 +101,23 @@ class CatalogStack(ConcernFreeStack):
             function=self.functions.functions[topology.DEPLOY_RUNNER],
             after=list(self.functions.functions.values()),
         )
-        # Last of all: every alarm made above notifies the ops topic.
-        self.alerting = Alerting(self, "Alerting", stage=stage)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            stage=stage,
+            functions=self.functions.functions,
+            log_groups=self.functions.log_groups,
+            api=self.api.rest_api,
+            access_logs=self.api.access_logs,
+            tables=self.data.tables,
+            queues=self.events.queues,
+            dead_letter_queues=self.events.dead_letter_queues,
+            state_machine=self.migrations.state_machine,
+            web_acl=self.edge.web_acl,
+            topic=self.alerting.topic,
+        )
+        # Last of all: every alarm made above notifies the ops topic (the monitoring's own
+        # already do, through its action strategy).
         self.alerting.route(self)
         self._build_outputs()
 

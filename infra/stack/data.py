@@ -12,14 +12,34 @@ from infra.stages import Stage
 
 
 class Data(Concern):
-    """Exposes `tables` and `secrets`, by topology name; needs nothing else of the stack."""
+    """Exposes `tables` and `secrets`, by topology name; needs nothing else of the stack.
+
+    A table the stage has replaced with a restored one (`Stage.restored_tables`) is that
+    table, referenced by name: the stack grants, streams and backs it up like the others,
+    but neither creates nor deletes it."""
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: Stage) -> None:
         super().__init__(scope, construct_id, stage=stage)
         self.tables = {name: self._build_table(spec) for name, spec in topology.TABLES.items()}
         self.secrets = {name: self._build_secret(spec) for name, spec in topology.SECRETS.items()}
 
-    def _build_table(self, spec: topology.Table) -> dynamodb.Table:
+    def _build_table(self, spec: topology.Table) -> dynamodb.ITable:
+        restored = self.stage.restored_table(spec.name)
+        if restored is not None:
+            if bool(spec.stream) != bool(restored.stream_arn):
+                raise SystemExit(
+                    f"restored table {restored.name} (as {spec.name}): the topology gives "
+                    f"{spec.name} {'a' if spec.stream else 'no'} stream, so its stream_arn "
+                    "must be set only then (catalog restore prints the setting)"
+                )
+            return dynamodb.Table.from_table_attributes(
+                self,
+                f"Table{construct_name(spec.name)}",
+                table_name=restored.name,
+                table_stream_arn=restored.stream_arn,
+                global_indexes=[index.name for index in spec.indexes],
+            )
+
         def key(name: str) -> dynamodb.Attribute:
             return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
 

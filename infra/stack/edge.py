@@ -5,6 +5,10 @@ Rules, in the order WAF evaluates them:
 1. `AuthRateLimit`: at most `waf_auth_rate_limit` requests per client IP per 5 minutes to
    `/v1/auth/*` (sign-in, sign-up, refresh, password reset: where guessing happens).
 2. `RateLimit`: at most `waf_rate_limit` requests per client IP per 5 minutes to anything.
+   With the stage's edge cache (infra/stack/cdn.py) both count requests that do not come
+   through CloudFront, and `AuthRateLimitViaCdn` and `RateLimitViaCdn` (the same limits)
+   count those that do (they carry the origin secret header) by the viewer's address
+   CloudFront wrote, since their source address is CloudFront's.
 3. AWS managed groups: `AmazonIpReputationList` (addresses AWS threat intelligence saw
    attacking: bots, scanners), `KnownBadInputsRuleSet` (request patterns of known exploits:
    Log4j lookups, Java deserialization, `localhost` hosts), `CommonRuleSet` (the OWASP core:
@@ -36,6 +40,7 @@ from constructs import Construct
 
 from infra import gateway_responses
 from infra.stack.base import Concern
+from infra.stack.cdn import ORIGIN_VERIFY_HEADER, VIEWER_IP_HEADER, Cdn
 from infra.stages import Stage
 
 WINDOW_S = 300  # the rate rules' evaluation window
@@ -46,15 +51,24 @@ MANAGED_GROUPS = (
     ("AWSManagedRulesCommonRuleSet", ("SizeRestrictions_BODY",)),
 )
 RATE_LIMITED_BODY = "rate-limited"
+# Headers WAF logs never show: the caller's token, and the edge cache's origin secret.
+REDACTED_HEADERS = ("authorization", ORIGIN_VERIFY_HEADER.lower())
 
 
 class Edge(Concern):
     """Exposes `web_acl`, `logs` and `blocked_alarm`; needs the API's deployment stage."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, stage: Stage, api_stage: apigateway.Stage
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: Stage,
+        api_stage: apigateway.Stage,
+        cdn: Cdn | None = None,
     ) -> None:
         super().__init__(scope, construct_id, stage=stage)
+        self.cdn = cdn
         self.web_acl = self._build_web_acl()
         wafv2.CfnWebACLAssociation(
             self,
@@ -66,12 +80,20 @@ class Edge(Concern):
         self.blocked_alarm = self._build_blocked_alarm()
 
     def _build_web_acl(self) -> wafv2.CfnWebACL:
+        auth, everything = self.stage.waf_auth_rate_limit, self.stage.waf_rate_limit
         rules = [
-            self._rate_rule("AuthRateLimit", 0, self.stage.waf_auth_rate_limit, "/v1/auth/"),
-            self._rate_rule("RateLimit", 1, self.stage.waf_rate_limit, None),
+            self._rate_rule("AuthRateLimit", 0, auth, "/v1/auth/", via_cdn=False),
+            self._rate_rule("RateLimit", 1, everything, None, via_cdn=False),
         ]
+        if self.cdn is not None:
+            rules += [
+                self._rate_rule("AuthRateLimitViaCdn", 2, auth, "/v1/auth/", via_cdn=True),
+                self._rate_rule("RateLimitViaCdn", 3, everything, None, via_cdn=True),
+            ]
+        first = len(rules)
         rules += [
-            _managed_rule(name, 2 + i, counted) for i, (name, counted) in enumerate(MANAGED_GROUPS)
+            _managed_rule(name, first + i, counted)
+            for i, (name, counted) in enumerate(MANAGED_GROUPS)
         ]
         error = gateway_responses.WAF_RATE_LIMITED
         return wafv2.CfnWebACL(
@@ -91,29 +113,60 @@ class Edge(Concern):
         )
 
     def _rate_rule(
-        self, name: str, priority: int, limit: int, path_prefix: str | None
+        self, name: str, priority: int, limit: int, path_prefix: str | None, *, via_cdn: bool
     ) -> wafv2.CfnWebACL.RuleProperty:
-        scope_down = None
+        """A per-client rate rule: by source address, or (`via_cdn`) by the viewer address
+        CloudFront wrote, for requests carrying the origin secret (only with a CDN)."""
+        scopes = []
         if path_prefix is not None:
             # The path WAF sees carries the stage (/dev/v1/auth/...) on the execute-api URL and
             # not on a custom domain: match the API's own path anywhere, percent-decoded.
-            scope_down = wafv2.CfnWebACL.StatementProperty(
-                byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-                    positional_constraint="CONTAINS",
-                    search_string=path_prefix,
-                    text_transformations=[
-                        wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="URL_DECODE")
-                    ],
+            scopes.append(
+                wafv2.CfnWebACL.StatementProperty(
+                    byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                        positional_constraint="CONTAINS",
+                        search_string=path_prefix,
+                        text_transformations=[
+                            wafv2.CfnWebACL.TextTransformationProperty(
+                                priority=0, type="URL_DECODE"
+                            )
+                        ],
+                    )
                 )
             )
+        if self.cdn is not None:
+            through_cdn = self._through_cdn()
+            scopes.append(
+                through_cdn
+                if via_cdn
+                else wafv2.CfnWebACL.StatementProperty(
+                    not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=through_cdn)
+                )
+            )
+        scope_down = (
+            None
+            if not scopes
+            else scopes[0]
+            if len(scopes) == 1
+            else wafv2.CfnWebACL.StatementProperty(
+                and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=scopes)
+            )
+        )
         headers = gateway_responses.static_headers(gateway_responses.WAF_RATE_LIMITED, self.stage)
         return wafv2.CfnWebACL.RuleProperty(
             name=name,
             priority=priority,
             statement=wafv2.CfnWebACL.StatementProperty(
                 rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    aggregate_key_type="IP",
+                    aggregate_key_type="FORWARDED_IP" if via_cdn else "IP",
+                    # Present on every request through CloudFront (its function writes it);
+                    # a request without a valid one is counted as one client.
+                    forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
+                        header_name=VIEWER_IP_HEADER, fallback_behavior="MATCH"
+                    )
+                    if via_cdn
+                    else None,
                     limit=limit,
                     evaluation_window_sec=WINDOW_S,
                     scope_down_statement=scope_down,
@@ -134,6 +187,23 @@ class Edge(Concern):
                 )
             ),
             visibility_config=_visibility(f"catalog-{self.stage.name}-{name}"),
+        )
+
+    def _through_cdn(self) -> wafv2.CfnWebACL.StatementProperty:
+        """Whether a request came through the stage's CloudFront: it carries the origin
+        secret, which only the distribution adds."""
+        assert self.cdn is not None
+        return wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                    single_header={"Name": ORIGIN_VERIFY_HEADER.lower()}
+                ),
+                positional_constraint="EXACTLY",
+                search_string=self.cdn.origin_secret_value,
+                text_transformations=[
+                    wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+                ],
+            )
         )
 
     def _build_logs(self) -> logs.LogGroup:
@@ -159,9 +229,8 @@ class Edge(Concern):
                 )
             ],
             redacted_fields=[
-                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(
-                    single_header={"Name": "authorization"}
-                )
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                for header in REDACTED_HEADERS
             ],
         ).node.add_dependency(group)
         return group

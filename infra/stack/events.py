@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from aws_cdk import (
     Duration,
     Stack,
-    aws_cloudwatch as cloudwatch,
     aws_dynamodb as dynamodb,
     aws_iam as iam,
     aws_kms as kms,
@@ -27,14 +26,14 @@ from infra.stages import Stage
 
 
 class Events(Concern):
-    """Exposes `queues`, `dead_letter_queues`, `dlq_alarms`, `topics` and `buckets` by
-    topology name; needs nothing at first, then the functions and tables for
-    `add_event_sources` (the functions' environment names the queues, so they come first)."""
+    """Exposes `queues`, `dead_letter_queues`, `topics` and `buckets` by topology name;
+    needs nothing at first, then the functions and tables for `add_event_sources` (the
+    functions' environment names the queues, so they come first). The queues' alarms (depth,
+    age of the oldest message, dead letters) are the monitoring's (infra/stack/monitoring.py)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: Stage) -> None:
         super().__init__(scope, construct_id, stage=stage)
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
-        self.dlq_alarms: dict[str, cloudwatch.Alarm] = {}
         self.queues = {name: self._build_queue(spec) for name, spec in topology.QUEUES.items()}
         self.topics = {name: self._build_topic(spec) for name, spec in topology.TOPICS.items()}
         for subscription in topology.SUBSCRIPTIONS:
@@ -65,32 +64,7 @@ class Events(Concern):
             removal_policy=self.removal,
         )
         self.dead_letter_queues[spec.name] = dead_letters
-        # Any message in a dead-letter queue is an event that did not get through: alarm.
-        self.dlq_alarms[spec.name] = self._build_depth_alarm(
-            f"{construct_id}DlqAlarm",
-            dead_letters,
-            f"catalog {self.stage.name}: messages in the dead-letter queue of {spec.name}",
-        )
-        if not any(source.queue == spec.name for source in topology.QUEUE_SOURCES):
-            # Nobody consumes it (a stream's on-failure destination): its depth is the alarm.
-            self._build_depth_alarm(
-                f"{construct_id}DepthAlarm",
-                queue,
-                f"catalog {self.stage.name}: unconsumed messages in {spec.name}",
-            )
         return queue
-
-    def _build_depth_alarm(
-        self, construct_id: str, queue: sqs.Queue, description: str
-    ) -> cloudwatch.Alarm:
-        return base.any_occurrence_alarm(
-            self,
-            construct_id,
-            description,
-            queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
-        )
 
     def _build_topic(self, spec: topology.Topic) -> sns.Topic:
         return sns.Topic(
@@ -135,10 +109,23 @@ class Events(Concern):
             enforce_ssl=True,
             removal_policy=self.removal,
             lifecycle_rules=[
-                s3.LifecycleRule(prefix=prefix, expiration=Duration.days(days))
+                s3.LifecycleRule(
+                    prefix=prefix,
+                    expiration=Duration.days(days),
+                    abort_incomplete_multipart_upload_after=Duration.days(
+                        topology.ABORT_UPLOADS_AFTER_DAYS
+                    ),
+                )
                 for prefix, days in spec.expire_prefixes.items()
             ],
         )
+        if spec.browser_uploads:
+            bucket.add_cors_rule(
+                allowed_methods=[s3.HttpMethods(m) for m in topology.BROWSER_UPLOAD_METHODS],
+                allowed_origins=list(self.stage.cors_allow_origins),
+                allowed_headers=["*"],
+                max_age=topology.BROWSER_UPLOAD_MAX_AGE_S,
+            )
         base.acknowledge(
             bucket,
             "AwsSolutions-S1",
@@ -196,7 +183,7 @@ class Events(Concern):
     def add_event_sources(
         self,
         functions: Mapping[str, lambda_.Function],
-        tables: Mapping[str, dynamodb.Table],
+        tables: Mapping[str, dynamodb.ITable],
     ) -> None:
         """SQS and stream event source mappings, as the local event pump plays them."""
         for source in topology.QUEUE_SOURCES:

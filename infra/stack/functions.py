@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import (
+    Annotations,
     Duration,
     Stack,
     Tags,
@@ -50,7 +51,9 @@ QUEUE_SEND_ACTIONS = (
     "sqs:GetQueueUrl",
 )
 BUCKET_READ_ACTIONS = ("s3:GetObject",)
-BUCKET_WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject")
+# PutObject also covers a multipart upload's create, parts and completion; giving one up
+# (an export that failed) is an action of its own.
+BUCKET_WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
 
 
 def table_actions(access: topology.TableAccess) -> tuple[str, ...]:
@@ -62,10 +65,22 @@ def table_actions(access: topology.TableAccess) -> tuple[str, ...]:
     return TABLE_READ_ACTIONS + TABLE_WRITE_ACTIONS + TABLE_SCAN_ACTIONS
 
 
+# What API Gateway invokes where the stage turns SnapStart on: a function's alias of this
+# name, which each deploy moves to the version it publishes (and snapshots).
+LIVE_ALIAS = "live"
+
+
+def api_functions() -> frozenset[str]:
+    """The topology functions that serve routes (those SnapStart is for: a caller waits on
+    their cold start)."""
+    return frozenset(route.function for route in topology.ROUTES)
+
+
 class Functions(Concern):
-    """Exposes `layers`, `functions`, `roles` and `log_groups` by name; needs the data,
-    identity, events and media concerns: a function's environment names their resources, its
-    role grants them."""
+    """Exposes `layers`, `functions`, `roles` and `log_groups` by name, and `api_targets`:
+    what the API invokes for each function (its `live` alias where the stage has SnapStart,
+    else the function); needs the data, identity, events and media concerns: a function's
+    environment names their resources, its role grants them."""
 
     def __init__(
         self,
@@ -87,6 +102,14 @@ class Functions(Concern):
         self.log_groups: dict[str, logs.LogGroup] = {}
         self.functions = {
             name: self._build_function(spec) for name, spec in topology.FUNCTIONS.items()
+        }
+        self.aliases = {
+            name: self._build_live_alias(self.functions[name])
+            for name in sorted(api_functions())
+            if stage.snapstart
+        }
+        self.api_targets: dict[str, lambda_.IFunction] = {
+            name: self.aliases.get(name, function) for name, function in self.functions.items()
         }
 
     def _build_core_layer(self) -> lambda_.LayerVersion:
@@ -126,6 +149,11 @@ class Functions(Concern):
             role=role,
             environment=self._environment(spec),
             description=f"catalog {self.stage.name}: {spec.name}",
+            snap_start=(
+                lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS
+                if self.stage.snapstart and spec.name in api_functions()
+                else None
+            ),
         )
         Tags.of(function).add(FUNCTION_TAG, spec.name)
         self.roles[spec.name] = role
@@ -135,6 +163,21 @@ class Functions(Concern):
         self._grant_events(role, spec)
         self._acknowledge_function(function, role, spec)
         return function
+
+    def _build_live_alias(self, function: lambda_.Function) -> lambda_.Alias:
+        """The alias the API invokes: each deploy publishes a version of the function (its
+        snapshot is taken then) and moves the alias to it; the version before is deleted."""
+        # CDK warns that SnapStart needs a published version: this is the one.
+        Annotations.of(function).acknowledge_warning(
+            "@aws-cdk/aws-lambda:snapStartRequirePublish",
+            "the live alias below publishes a version on every deploy",
+        )
+        return lambda_.Alias(
+            self,
+            f"{function.node.id}Live",
+            alias_name=LIVE_ALIAS,
+            version=function.current_version,
+        )
 
     def _environment(self, spec: topology.Function) -> dict[str, str]:
         events = self.events

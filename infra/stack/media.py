@@ -54,15 +54,9 @@ class Media(Concern):
         )
 
     def _build_delivery(self, bucket: s3.Bucket) -> cloudfront.Distribution:
-        """Browser uploads to the media bucket (CORS for POST) and CloudFront in front of
-        its `images/` renditions, reading through origin access control: the bucket stays
-        private, and the distribution may read `images/*` only, never `uploads/*`."""
-        bucket.add_cors_rule(
-            allowed_methods=[s3.HttpMethods.POST],
-            allowed_origins=list(self.stage.cors_allow_origins),
-            allowed_headers=["*"],
-            max_age=3000,
-        )
+        """CloudFront in front of the media bucket's `images/` renditions, reading through
+        origin access control: the bucket stays private, and the distribution may read
+        `images/*` only, never `uploads/*` (browser uploads: the topology's bucket, CORS)."""
         distribution = self._build_distribution(bucket)
         self._grant_distribution(bucket, distribution)
         self._acknowledge_distribution(distribution)

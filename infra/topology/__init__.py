@@ -1,8 +1,8 @@
 """The one description of what exists: functions, routes, tables and event plumbing.
 
 Each capability is one literal in its own module (`products`, `identity`, `images`,
-`notifications`, `migrations`); `merge` joins them into the views below, refusing a name
-declared twice.
+`notifications`, `migrations`, `imports`, `exports`); `merge` joins them into the views
+below, refusing a name declared twice.
 The routes and their access rules are runtime data of the `catalog` package
 (`catalog.http.routes`), read here. Both the CDK stack (`infra/stack/`) and the local runner
 (`infra/local/`) are built from this package, and `tests/infra/test_parity.py` proves they
@@ -22,14 +22,19 @@ from catalog.http.routes import (
     routes_of as routes_of,
 )
 from catalog.identity.access import ROLES as ROLES, Access as Access
+from infra.topology.exports import EXPORTS
 from infra.topology.identity import IDENTITY
 from infra.topology.images import (
     IMAGES,
     MEDIA_BUCKET as MEDIA_BUCKET,
     PUBLIC_MEDIA_PREFIX as PUBLIC_MEDIA_PREFIX,
 )
+from infra.topology.imports import IMPORTS, IMPORTS_BUCKET as IMPORTS_BUCKET
 from infra.topology.migrations import DEPLOY_RUNNER as DEPLOY_RUNNER, MIGRATIONS
 from infra.topology.model import (
+    ABORT_UPLOADS_AFTER_DAYS as ABORT_UPLOADS_AFTER_DAYS,
+    BROWSER_UPLOAD_MAX_AGE_S as BROWSER_UPLOAD_MAX_AGE_S,
+    BROWSER_UPLOAD_METHODS as BROWSER_UPLOAD_METHODS,
     Bucket as Bucket,
     BucketNotification as BucketNotification,
     Capability as Capability,
@@ -51,7 +56,15 @@ from infra.topology.notifications import NOTIFICATIONS
 from infra.topology.products import PRODUCTS
 
 # In this order: it is the order of the stack's resources and of the dashboard's lines.
-CAPABILITIES: tuple[Capability, ...] = (PRODUCTS, IDENTITY, IMAGES, NOTIFICATIONS, MIGRATIONS)
+CAPABILITIES: tuple[Capability, ...] = (
+    PRODUCTS,
+    IDENTITY,
+    IMAGES,
+    NOTIFICATIONS,
+    MIGRATIONS,
+    IMPORTS,
+    EXPORTS,
+)
 
 _merged = merge(*CAPABILITIES)
 FUNCTIONS = _merged.functions

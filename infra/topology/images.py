@@ -65,6 +65,7 @@ IMAGES = Capability(
             notifications=(BucketNotification(prefix="uploads/", queue="image-uploads"),),
             # Forms live 5 minutes and uploads are deleted once processed: what stays is stale.
             expire_prefixes={"uploads/": 1},
+            browser_uploads=True,
         ),
     ),
 )

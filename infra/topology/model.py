@@ -174,11 +174,25 @@ class BucketNotification:
     queue: str
 
 
+# Multipart uploads a worker left unfinished (a crash after its last retry) are dropped by
+# each bucket's lifecycle rules after this many days.
+ABORT_UPLOADS_AFTER_DAYS = 1
+
+
+# What a bucket taking browser uploads allows cross-origin (presigned POST forms sent by
+# pages of the stage's CORS origins): the method, any header, preflights cached this long.
+BROWSER_UPLOAD_METHODS = ("POST",)
+BROWSER_UPLOAD_MAX_AGE_S = 3000
+
+
 @dataclass(frozen=True)
 class Bucket:
     name: str
     notifications: tuple[BucketNotification, ...] = ()
     expire_prefixes: dict[str, int] = field(default_factory=dict)  # prefix -> days (lifecycle)
+    # Presigned POST forms sent by browsers: CORS for BROWSER_UPLOAD_METHODS from the
+    # stage's origins, in the stack and locally alike.
+    browser_uploads: bool = False
 
     @property
     def env_var(self) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 import requests
 
+from infra.local.pump.sqs import messages_held
 from tests.users import User, demo_user
 
 
@@ -49,3 +51,9 @@ def anonymous(local_system: Any) -> Api:
 def api(local_system: Any) -> Iterator[Api]:
     """Calls as the demo editor (who may create products and change their own)."""
     yield Api(local_system.url, demo_user(local_system.url, "editor"))
+
+
+def queue_depth(system: Any, queue: str) -> int:
+    """The messages of one of `system`'s queues: visible, in flight and delayed."""
+    sqs = boto3.client("sqs", endpoint_url=system.aws_url, region_name=system.region)
+    return messages_held(sqs, system.names["queues"][queue])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 
 from infra.local.__main__ import seed_and_open
@@ -18,16 +19,25 @@ from infra.local.system import LocalSystem
 
 
 def main() -> int:
+    # The steps' lines go out on the original stdout, each in one write; everything else
+    # the system prints (the functions' JSON logs, from several threads) goes to stderr, so
+    # a log line can never land inside a step's line.
+    steps = os.dup(1)
+    os.dup2(2, 1)
+
+    def say(line: str) -> None:
+        os.write(steps, (line + "\n").encode())
+
     system = LocalSystem(port=0).start(ready=False)
     try:
         assert system.user_pool is not None
-        print(f"started {system.url}", flush=True)
+        say(f"started {system.url}")
         sys.stdin.readline()
         create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
-        print("users done", flush=True)
+        say("users done")
         for _ in sys.stdin:
             report = seed_and_open(system)
-            print(f"seeded {json.dumps(dataclasses.asdict(report))}", flush=True)
+            say(f"seeded {json.dumps(dataclasses.asdict(report))}")
     finally:
         system.stop()
     return 0

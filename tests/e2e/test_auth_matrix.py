@@ -173,14 +173,15 @@ VALID_PATCH = {"/v1/products/{id}": {"stock": 1}, "/v1/webhooks/{id}": {"descrip
 # The same for other methods with a body.
 VALID_BODY = {
     ("POST", "/v1/products/{id}/images"): {"content_type": "image/png", "content_length": 100},
+    ("POST", "/v1/imports"): {"format": "csv", "content_length": 100},
 }
 # An image id of the right shape that names no image: owners get 404, others 403 first.
 ABSENT_IMAGE_ID = "01JC0000000000000000000000"
 
 
 def _target_path(local_system: Any, route: topology.Route) -> str:
-    """The route's path with its parameter bound to a fresh resource (products: owned by
-    the demo editor)."""
+    """The route's path with its parameter bound to a fresh resource (products and exports:
+    the demo editor's)."""
     if "{" not in route.path:
         return route.path
     base = local_system.url
@@ -224,6 +225,26 @@ def _target_path(local_system: Any, route: topology.Route) -> str:
             timeout=30,
         ).raise_for_status()
         return route.path.replace("{id}", webhook_id)
+    if route.path.startswith("/v1/imports/"):
+        editor = demo_user(base, "editor")
+        response = requests.post(
+            f"{base}/v1/imports",
+            json={"format": "csv", "content_length": 100},
+            headers=editor.headers,
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return route.path.replace("{id}", response.json()["job"]["id"])
+    if route.path.startswith("/v1/exports/"):
+        editor = demo_user(base, "editor")
+        response = requests.post(
+            f"{base}/v1/exports",
+            json={"category": f"matrix-{uuid.uuid4().hex[:12]}"},  # an empty file: quick
+            headers=editor.headers,
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        return route.path.replace("{id}", response.json()["id"])
     if route.path == "/v1/docs/{asset}":
         return route.path.replace("{asset}", "docs.js")  # a file of the docs page
     raise AssertionError(f"no resource factory for {route.path}: add one above")

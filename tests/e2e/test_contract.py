@@ -12,7 +12,12 @@ import requests
 
 from infra import topology
 from tests.contract import conformance_errors, document
-from tests.factories import category_payload, image_upload_payload, product_payload
+from tests.factories import (
+    category_payload,
+    image_upload_payload,
+    import_request_payload,
+    product_payload,
+)
 from tests.users import User, demo_user, new_user
 
 # One worker, in the routes' order: the login example signs in before the reset example
@@ -50,6 +55,17 @@ class Target:
         self.base = base
         self.admin = demo_user(base, "admin")
         self.editor = demo_user(base, "editor")
+        self.webhooks: list[str] = []
+
+    def clean_up(self) -> None:
+        """Delete the webhooks made: a test may have woken one (a drawn body of PATCH with
+        `active: true`), whose deliveries to its dead port would retry through the next
+        tests on the shared system."""
+        for webhook_id in self.webhooks:
+            response = requests.delete(
+                f"{self.base}/v1/webhooks/{webhook_id}", headers=self.admin.headers, timeout=30
+            )
+            assert response.status_code in (204, 404), response.text
 
     def post(self, path: str, body: Any, user: User) -> dict[str, Any]:
         response = requests.post(self.base + path, json=body, headers=user.headers, timeout=30)
@@ -69,6 +85,7 @@ class Target:
         # A loopback port nobody listens on, paused at once: nothing is delivered for long.
         body = {"url": "http://127.0.0.1:9/contract", "events": ["product.deleted"]}
         webhook_id = str(self.post("/v1/webhooks", body, self.admin)["id"])
+        self.webhooks.append(webhook_id)
         requests.patch(
             f"{self.base}/v1/webhooks/{webhook_id}",
             json={"active": False},
@@ -76,6 +93,19 @@ class Target:
             timeout=30,
         ).raise_for_status()
         return webhook_id
+
+    def import_job(self) -> str:
+        body = import_request_payload()
+        return str(self.post("/v1/imports", body, self.editor)["job"]["id"])
+
+    def export(self) -> str:
+        # A category of no products: the job ends at once with an empty file.
+        body = {"category": f"contract-{uuid.uuid4().hex[:12]}"}
+        response = requests.post(
+            self.base + "/v1/exports", json=body, headers=self.editor.headers, timeout=30
+        )
+        assert response.status_code == 202, response.text
+        return str(response.json()["id"])
 
     def path_and_caller(self, route: topology.Route) -> tuple[str, User | None]:
         path = route.path
@@ -90,8 +120,12 @@ class Target:
             return path, self.editor
         if "{slug}" in path:
             return path.replace("{slug}", self.category()), self.admin
+        if route.path.startswith("/v1/exports/{id}"):
+            return path.replace("{id}", self.export()), self.editor
         if route.path.startswith("/v1/webhooks/{id}"):
             return path.replace("{id}", self.webhook()), self.admin
+        if route.path.startswith("/v1/imports/{id}"):
+            return path.replace("{id}", self.import_job()), self.editor
         if route.path.startswith("/v1/users/{id}"):
             return path.replace("{id}", new_user(self.base, tag="contract").sub), self.admin
         if route.operation in ("update_me", "logout"):
@@ -112,6 +146,15 @@ def test_the_documented_example_gets_a_documented_answer(
     # Given a fresh resource for the route's path, and a caller the route allows
     target = Target(local_system.url)
     path, caller = target.path_and_caller(route)
+    try:
+        _send_the_example(local_system, route, path, caller)
+    finally:
+        target.clean_up()
+
+
+def _send_the_example(
+    local_system: Any, route: topology.Route, path: str, caller: User | None
+) -> None:
     if route.operation == "login":
         # (the example's account exists: registering it again answers the same)
         requests.post(

@@ -138,6 +138,21 @@ class Synth:
         return function
 
 
+def watched_metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metrics an alarm's properties watch (MetricName, Namespace, Dimensions), named
+    directly or in its `Metrics` (which cdk-monitoring-constructs writes, with a label, and
+    math expressions use)."""
+    if "MetricName" in alarm:
+        return [{k: alarm[k] for k in ("MetricName", "Namespace", "Dimensions") if k in alarm}]
+    return [dict(m["MetricStat"]["Metric"]) for m in alarm["Metrics"] if "MetricStat" in m]
+
+
+def watched_metric(alarm: dict[str, Any]) -> dict[str, Any]:
+    """The one metric an alarm watches."""
+    (metric,) = watched_metrics(alarm)
+    return metric
+
+
 def _getatt_targets(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         if "Fn::GetAtt" in value:

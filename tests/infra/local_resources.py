@@ -28,7 +28,6 @@ from infra.local.provision import (
 )
 from infra.local.pump import EventPump, QueueWorker, StreamWorker
 from infra.local.system import local_environment
-from infra.stages import stage as stage_config
 
 STAGE = "local"
 REGION = "us-east-1"
@@ -93,12 +92,7 @@ class LocalResources:
         names = provision(STAGE, url, REGION)
         names.update(provision_events(STAGE, url, REGION))
         user_pool, _ = provision_user_pool(STAGE, url, REGION)
-        provision_media_delivery(
-            names["buckets"][topology.MEDIA_BUCKET],
-            stage_config(STAGE).cors_allow_origins,
-            url,
-            REGION,
-        )
+        provision_media_delivery(names["buckets"][topology.MEDIA_BUCKET], url, REGION)
         return cls(url, names, user_pool)
 
     def client(self, service: str) -> Any:

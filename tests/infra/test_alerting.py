@@ -22,7 +22,8 @@ def test_every_alarm_notifies_the_ops_topic_when_it_fires_and_clears(
     synth = synth_stage(name)
     (topic_id,) = [k for k in synth.of_type("AWS::SNS::Topic") if k.startswith("OpsTopic")]
     alarms = synth.of_type("AWS::CloudWatch::Alarm")
-    assert len(alarms) >= 4 * len(topology.FUNCTIONS)  # errors, throttles, duration, filters
+    # Each function has three (errors, throttles, duration); queues, the API and others more.
+    assert len(alarms) >= 3 * len(topology.FUNCTIONS)
     for alarm_id, alarm in alarms.items():
         properties = alarm["Properties"]
         assert properties["AlarmActions"] == [{"Ref": topic_id}], alarm_id
@@ -58,6 +59,11 @@ def test_the_alarms_the_operations_issue_asks_for_exist(dev: Any) -> None:
     assert some("p99 duration over 80% of its timeout") == len(topology.FUNCTIONS)
     assert some("behind its stream") == len(topology.STREAMS)
     assert some("WAF blocked") == 1
+    assert some("a data migration run failed") == 1
+    assert some("oldest message of") + some("unhandled for 7 days") == len(topology.QUEUES)
+    assert some("messages in the dead-letter queue of") == len(topology.QUEUES)
+    # one per table and kind, over the table and each of its indexes
+    assert some("reads throttled") == some("writes throttled") == len(topology.TABLES)
 
 
 def test_a_stage_with_an_ops_email_subscribes_it() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from infra import topology
-from tests.infra.conftest import Synth, synthesize
+from tests.infra.conftest import Synth, synthesize, watched_metrics
 from tests.infra.test_parity import assert_event_sources_match_the_local_pump
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -126,13 +126,22 @@ def test_queues_accept_tls_only(sample: Synth) -> None:
 
 
 def test_every_dlq_and_the_unconsumed_queue_have_an_alarm(sample: Synth) -> None:
-    watched = {
-        json.dumps(a["Properties"]["Dimensions"])
-        for a in sample.of_type("AWS::CloudWatch::Alarm").values()
-        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    alarms = sample.of_type("AWS::CloudWatch::Alarm").values()
+    metrics = [m for a in alarms for m in watched_metrics(a["Properties"])]
+    depths = {
+        json.dumps(m["Dimensions"])
+        for m in metrics
+        if m["MetricName"] == "ApproximateNumberOfMessagesVisible"
     }
     # one per DLQ, plus the stream's on-failure queue that nothing consumes
-    assert len(watched) == len(QUEUES) + 1
+    assert len(depths) == len(QUEUES) + 1
+    # and every queue of the (sample) topology alarms on the age of its oldest message
+    ages = {
+        json.dumps(m["Dimensions"])
+        for m in metrics
+        if m["MetricName"] == "ApproximateAgeOfOldestMessage"
+    }
+    assert len(ages) == 2 * len(QUEUES)  # each queue and its dead-letter queue
 
 
 def test_sqs_sources_report_batch_item_failures_with_the_declared_batch(sample: Synth) -> None:

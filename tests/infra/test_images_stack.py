@@ -64,7 +64,12 @@ def test_the_media_bucket_is_private_encrypted_and_takes_browser_posts(
 
 def test_cloudfront_reads_renditions_only_through_origin_access_control(dev: Any) -> None:
     bucket_id, _ = media_bucket(dev)
-    ((cdn_id, cdn),) = dev.of_type("AWS::CloudFront::Distribution").items()
+    # The images' distribution (the API's edge cache is the other: tests/infra/test_cdn.py)
+    ((cdn_id, cdn),) = [
+        (logical_id, distribution)
+        for logical_id, distribution in dev.of_type("AWS::CloudFront::Distribution").items()
+        if bucket_id in json.dumps(distribution["Properties"]["DistributionConfig"]["Origins"])
+    ]
     config = cdn["Properties"]["DistributionConfig"]
     (origin,) = config["Origins"]
     assert ref_target(origin["DomainName"]) == bucket_id

@@ -209,9 +209,12 @@ def test_buckets_expire_the_same_prefixes(dev: Any, local: LocalResources) -> No
     assert deployed == local.bucket_lifecycles()
 
 
-def test_the_media_bucket_takes_the_same_browser_uploads(dev: Any, local: LocalResources) -> None:
-    # Given the media bucket's CORS rules, deployed and local (origins are a stage setting)
-    bucket = topology.MEDIA_BUCKET
+@pytest.mark.parametrize("bucket", [topology.MEDIA_BUCKET, topology.IMPORTS_BUCKET])
+def test_buckets_of_browser_uploads_take_the_same_uploads(
+    dev: Any, local: LocalResources, bucket: str
+) -> None:
+    # Given the bucket's CORS rules, deployed and local (origins are a stage setting)
+    assert topology.BUCKETS[bucket].browser_uploads
     (deployed,) = dev.properties_by_name(dev.stack.events.buckets)[bucket]["CorsConfiguration"][
         "CorsRules"
     ]

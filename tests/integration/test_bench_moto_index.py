@@ -1,5 +1,5 @@
-"""The read-amplification bench's moto shortcuts (infra/local/moto/queries.py) change nothing
-that moto answers: a catalog stored with `put_items` is stored as moto's PutItem stores it,
+"""moto's Query shortcuts (infra/local/moto/queries.py: the bench's and moto server's) change
+nothing that moto answers: a catalog stored with `put_items` is stored as moto's PutItem stores it,
 and every listing of the bench (and the filtered ones) gets, Query by Query, the same items,
 counts, `ScannedCount` and `LastEvaluatedKey` with the shortcuts as without them.
 
@@ -38,7 +38,7 @@ def test_the_bench_shortcuts_answer_every_query_as_moto_does() -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=110,
+        timeout=240,  # three catalogs built and listed (about 25 s of CPU on a quiet machine)
         check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
@@ -52,12 +52,19 @@ def test_the_bench_shortcuts_answer_every_query_as_moto_does() -> None:
         assert listing["queries"], name
         assert fast["listings"][name] == listing, name
     assert fast["raw"] == plain["raw"]
+    # and moto server's permanent shortcuts answer the same
+    server = report["server"]
+    assert server["stored"] == plain["stored"]
+    assert server["listings"] == plain["listings"]
+    assert server["raw"] == plain["raw"]
     # what the comparison covers: paged listings, reads past a start key, empty partitions
     paged = [v for k, v in plain["listings"].items() if k.startswith("designed, pages of 5")]
     assert all(listing["pages"] >= 2 for listing in paged)
     assert any(query["LastEvaluatedKey"] for query in plain["raw"]["base table, by two"])
     assert plain["raw"]["base table, descending, tags only"][0]["Count"] == 3
     assert plain["raw"]["an empty partition"][0]["Count"] == 0
+    assert len(plain["raw"]["a scan in pages of 97"]) > 5  # Scans read on from start keys
+    assert len(plain["raw"]["segment 1 of 3, in pages of 50"]) > 1
     after = plain["raw"]["the partition after a write"]
     assert after[0]["Count"] == plain["raw"]["the partition before a write"][0]["Count"] + 1
 
@@ -134,6 +141,22 @@ def _raw_queries(client: Any, catalog: Any) -> dict[str, list[dict[str, Any]]]:
     raw["the partition after a write"] = pages(**tag_query)
     client.delete_item(TableName=TABLE, Key={"pk": {"S": "EXTRA#1"}, "sk": {"S": "EXTRA"}})
     raw["the partition after a delete"] = pages(**tag_query)
+
+    def scan_pages(**request: Any) -> list[dict[str, Any]]:
+        responses = []
+        while True:
+            response = client.scan(TableName=TABLE, **request)
+            response.pop("ResponseMetadata", None)
+            responses.append(response)
+            if "LastEvaluatedKey" not in response or len(responses) > 200:
+                return responses
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    raw["a scan in pages of 97"] = scan_pages(Limit=97)
+    raw["segment 1 of 3, in pages of 50"] = scan_pages(Limit=50, Segment=1, TotalSegments=3)
+    first = client.scan(TableName=TABLE, Limit=10)["LastEvaluatedKey"]
+    client.delete_item(TableName=TABLE, Key=first)  # a start key no longer in the table
+    raw["a scan from a deleted start key"] = scan_pages(Limit=200, ExclusiveStartKey=first)
     return raw
 
 
@@ -196,6 +219,7 @@ def _compare() -> dict[str, Any]:
 
     from infra import topology
     from infra.local.moto import faster_queries, put_items
+    from infra.local.moto.queries import apply_for_server
     from infra.local.provision import table_definition
     from tests.scale import build_catalog
 
@@ -224,6 +248,15 @@ def _compare() -> dict[str, Any]:
             put_items(backend.get_table(TABLE), items)
             stored = _stored(backend.get_table(TABLE))
             report["fast"] = {"stored": stored, **_measure(catalog, client)}
+
+        # moto server's shortcuts (for good, from here on in this process), over moto's PutItem
+        client.delete_table(TableName=TABLE)
+        client.create_table(**definition)
+        for attrs in items:
+            backend.put_item(TABLE, attrs)
+        apply_for_server()
+        stored = _stored(backend.get_table(TABLE))
+        report["server"] = {"stored": stored, **_measure(catalog, client)}
     return report
 
 

@@ -7,6 +7,15 @@ from collections.abc import Iterator
 import pytest
 
 from catalog.core import cursor, settings
+from catalog.core.observability import metrics
+
+
+@pytest.fixture(autouse=True)
+def no_metrics_left_over() -> Iterator[None]:
+    """Services record business metrics on the one shared `metrics`; a test that does not
+    flush them must not hand them to the next test's EMF line."""
+    yield
+    metrics.clear_metrics()
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ authorizer let in."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -19,8 +17,8 @@ from catalog.http import pipeline
 from catalog.identity.revocation import RevocationCheck
 from catalog.products.service import ProductService
 from tests.fakes import InMemoryProductStore, MemoryRecords
+from tests.unit.handlers import load_handler
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "strict-input-tests"
 EDITOR_CLAIMS = {
     "token_use": "access",
@@ -99,12 +97,7 @@ def products_function() -> Iterator[ProductsFunction]:
         access = RevocationCheck(MemoryRecords())
         patch.setattr(pipeline, "revocations", lambda: access)
         settings.settings.cache_clear()
-        spec = importlib.util.spec_from_file_location(
-            "_products_handler_strict_input", ROOT / "functions" / "products" / "handler.py"
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = load_handler("products", "_products_handler_strict_input")
         try:
             yield ProductsFunction(module)
         finally:

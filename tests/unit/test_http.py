@@ -18,8 +18,14 @@ app = Api(
         Route("POST", "/things", "test", "create_thing", PUBLIC),
         Route("GET", "/boom", "test", "boom", PUBLIC),
         Route("GET", "/wrong-shape", "test", "wrong_shape", PUBLIC),
+        Route("GET", "/where", "test", "where", PUBLIC),
     ]
 )
+
+
+@app.operation()
+def where() -> dict[str, Any]:
+    return {"location": app.location("/things/1")}
 
 
 @app.operation()
@@ -127,6 +133,52 @@ def test_every_response_carries_security_headers() -> None:
 def test_authenticated_responses_are_never_stored() -> None:
     response = call("GET", "/things", Authorization="Bearer token")
     assert header(response, "Cache-Control") == "no-store"
+
+
+@pytest.mark.parametrize("name", ["Authorization", "authorization", "AUTHORIZATION"])
+def test_a_route_s_public_cache_control_is_kept_only_for_anonymous_callers(name: str) -> None:
+    # The edge cache (infra/stack/cdn.py) stores what the API marks public; it keeps
+    # Authorization in its key but relies on this for never storing a signed-in answer.
+    from catalog.http.pipeline import add_headers
+
+    def answer() -> dict[str, Any]:
+        return {"statusCode": 200, "multiValueHeaders": {"Cache-Control": ["public, max-age=10"]}}
+
+    # Given a route's answer marked public
+    anonymous, signed_in = answer(), answer()
+    # When it answers an anonymous request and one carrying Authorization (any case)
+    add_headers(anonymous, {"headers": {}})
+    add_headers(signed_in, {"headers": {name: "Bearer token"}})
+    # Then the anonymous answer stays public, and the signed-in one is never stored
+    assert anonymous["multiValueHeaders"]["Cache-Control"] == ["public, max-age=10"]
+    assert signed_in["multiValueHeaders"]["Cache-Control"] == ["no-store"]
+
+
+@pytest.mark.parametrize(
+    ("called", "headers", "expected"),
+    [
+        ("/where", {}, "/things/1"),  # a custom domain: no stage in the URL
+        ("/prod/where", {}, "/prod/things/1"),  # the default endpoint: the stage first
+        ("/prod/where", {"x-catalog-edge": "x"}, "/things/1"),  # CloudFront maps / to /prod
+    ],
+)
+def test_locations_name_the_path_the_client_called(
+    called: str, headers: dict[str, str], expected: str
+) -> None:
+    # Given a request as API Gateway hands it on, called at `called`
+    event = {
+        "httpMethod": "GET",
+        "path": "/where",
+        "resource": "/where",
+        "headers": headers,
+        "body": None,
+        "isBase64Encoded": False,
+        "requestContext": {"requestId": "req-1", "path": called, "stage": "prod"},
+    }
+    # When the operation builds a location
+    response = handler(event, Context())
+    # Then it is relative to what the client called
+    assert json.loads(response["body"]) == {"location": expected}
 
 
 def test_a_response_that_breaks_its_schema_is_a_500_not_a_client_error() -> None:

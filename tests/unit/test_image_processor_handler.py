@@ -3,10 +3,8 @@ are reported per record (no AWS here: the service is replaced by a recorder)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -14,8 +12,8 @@ import pytest
 
 from catalog.core import settings
 from catalog.images.service import Outcome
+from tests.unit.handlers import load_handler
 
-ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "catalog-test-media"
 
 
@@ -38,12 +36,7 @@ class Recorder:
 def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, Recorder]]:
     monkeypatch.setenv("BUCKET_MEDIA", BUCKET)
     settings.settings.cache_clear()
-    spec = importlib.util.spec_from_file_location(
-        "_image_processor_handler_test", ROOT / "functions" / "image_processor" / "handler.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_handler("image_processor", "_image_processor_handler_test")
     recorder = Recorder()
     module.service = recorder  # type: ignore[attr-defined]
     yield module, recorder

@@ -48,7 +48,7 @@ def test_it_describes_every_model_of_every_table() -> None:
     assert "catalog.products.listing._WORD" in copies["derived_by"]
     # And the tables' keys and indexes come from the topology
     assert tables["products"]["indexes"]["gsi1"] == {"partition": "gsi1pk", "sort": "gsi1sk"}
-    assert set(tables) == {"products", "users", "access", "notifications"}
+    assert set(tables) == {"products", "users", "access", "notifications", "exports"}
 
 
 def described(layout: dict[str, Any], model: str) -> dict[str, Any]:
@@ -165,6 +165,58 @@ def test_make_layout_refuses_a_changed_layout_without_a_new_migration(tmp_path: 
     assert path.read_text() == before
     # And the check (make test, pre-commit) says the same
     assert item_layout.check(path, NEW, "0002_words") == item_layout.ADD_MIGRATION
+
+
+def test_a_new_item_kind_needs_no_migration_but_a_changed_one_does(tmp_path: Path) -> None:
+    # Given a description recorded with migration 0002 as the latest
+    path = tmp_path / "layout.json"
+    committed(path, OLD, "0002_words")
+    # When a model is added (a new item kind: nothing stored is in it yet)
+    added = {
+        "tables": {
+            "products": {
+                "items": {
+                    **OLD["tables"]["products"]["items"],
+                    "B": {"attributes": {"z": {"type": "N"}}},
+                }
+            }
+        }
+    }
+    # Then make layout records it without a migration
+    assert item_layout.check(path, added, "0002_words") == item_layout.REGENERATE
+    assert item_layout.write(path, added, "0002_words") is None
+    assert item_layout.check(path, added, "0002_words") is None
+    # But a change of a model already recorded, beside an addition, still needs one
+    changed = {
+        "tables": {
+            "products": {
+                "items": {
+                    **NEW["tables"]["products"]["items"],
+                    "B": {"attributes": {"z": {"type": "N"}}},
+                }
+            }
+        }
+    }
+    assert item_layout.write(path, changed, "0002_words") == item_layout.ADD_MIGRATION
+    # And so does a removed one
+    assert item_layout.check(path, OLD, "0002_words") == item_layout.ADD_MIGRATION
+
+
+def test_a_new_table_needs_no_migration_but_a_change_to_it_then_does(tmp_path: Path) -> None:
+    # Given a description recorded with migration 0002 as the latest
+    path = tmp_path / "layout.json"
+    committed(path, OLD, "0002_words")
+    # When the code adds a table (none of its items was stored before)
+    added = {"tables": {**OLD["tables"], "jobs": {"items": {"J": {"attributes": {}}}}}}
+    # Then make layout records it without a migration, and the check agrees
+    assert item_layout.write(path, added, "0002_words") is None
+    assert item_layout.check(path, added, "0002_words") is None
+    # And once recorded, changing that table needs a migration like any other
+    changed = {"tables": {**OLD["tables"], "jobs": {"items": {"J": {"attributes": {"z": {}}}}}}}
+    assert item_layout.write(path, changed, "0002_words") == item_layout.ADD_MIGRATION
+    # And so does a change to a recorded table alongside a new one
+    both = {"tables": {**NEW["tables"], "jobs": {"items": {"J": {"attributes": {}}}}}}
+    assert item_layout.write(path, both, "0002_words") == item_layout.ADD_MIGRATION
 
 
 def test_with_a_new_migration_make_layout_rewrites_the_description(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ test, diff, deploy dev, smoke test, approval, deploy prod; AWS access by OIDC on
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,9 @@ def test_jobs_run_in_order_test_diff_dev_prod(pipeline: dict[str, Any]) -> None:
     assert [jobs[name].get("needs") for name in jobs] == [None, "test", "diff", "deploy-dev"]
     # The tests are CI's own entry point, the one a clean checkout passes
     assert "bash .ci/run" in runs(jobs["test"])
+    # and the lock's packages are checked for known vulnerabilities (needs the network, so
+    # only here, not in make test)
+    assert "make audit" in runs(jobs["test"])
     # Only pushes to main deploy; pull requests stop after the tests
     assert jobs["diff"]["if"] == "github.event_name == 'push'"
     assert pipeline[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads `on` as true
@@ -70,3 +75,38 @@ def test_every_action_is_pinned_to_a_release(pipeline: dict[str, Any]) -> None:
         for step in job["steps"]:
             if "uses" in step:
                 assert re.fullmatch(r"[\w-]+/[\w-]+@v\d+", step["uses"]), step["uses"]
+
+
+def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
+    """actionlint (the locked binary wheel in .venv) over `paths`."""
+    binary = Path(sys.executable).with_name("actionlint")
+    return subprocess.run(
+        [str(binary), "-no-color", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_every_workflow_passes_actionlint() -> None:
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+    assert WORKFLOW in workflows
+    done = actionlint(*workflows)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_refuses_a_broken_workflow(tmp_path: Path) -> None:
+    # Given the pipeline with a job needing one that does not exist, an undefined context
+    # and an action on a runtime GitHub has removed
+    broken = WORKFLOW.read_text().replace("needs: diff", "needs: difff", 1)
+    broken = broken.replace("${{ vars.AWS_ROLE_ARN }}", "${{ varz.AWS_ROLE_ARN }}", 1)
+    broken = broken.replace("actions/checkout@v5", "actions/checkout@v4", 1)
+    path = tmp_path / "pipeline.yml"
+    path.write_text(broken)
+    # When actionlint reads it, then it fails naming each of the three
+    done = actionlint(path)
+    assert done.returncode == 1
+    assert '"difff" which does not exist' in done.stdout
+    assert 'undefined variable "varz"' in done.stdout
+    assert 'runtime "node20" is deprecated' in done.stdout

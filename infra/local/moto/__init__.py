@@ -21,6 +21,7 @@ __all__ = [
     "check_moto_version",
     "faster_queries",
     "put_items",
+    "remove_items",
 ]
 
 # The patches reach into moto's internals, which change without notice between releases:
@@ -63,10 +64,18 @@ def faster_queries() -> AbstractContextManager[None]:
     return queries.faster_queries()
 
 
-def put_items(table: Any, items: Iterable[dict[str, Any]]) -> None:
-    """Bench only: items stored in a moto table as PutItem stores them, without its checks."""
+def put_items(table: Any, items: Iterable[dict[str, Any]], *, unstreamed: bool = False) -> None:
+    """Bench and test set-up only: items stored in a moto table as PutItem stores them,
+    without its checks (`unstreamed`: and without stream records)."""
     check_moto_version()
-    queries.put_items(table, items)
+    queries.put_items(table, items, unstreamed=unstreamed)
+
+
+def remove_items(table: Any, keys: Iterable[dict[str, Any]]) -> None:
+    """Test set-up only: the items of `keys` removed from a moto table, without stream
+    records (the undoing of `put_items(..., unstreamed=True)`)."""
+    check_moto_version()
+    queries.remove_items(table, keys)
 
 
 def cap_stream_records(limit: int = 64) -> None:

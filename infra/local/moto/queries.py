@@ -1,30 +1,39 @@
-"""Bench-only shortcuts in moto's in-process Query that leave every answer as moto gives it.
+"""Shortcuts in moto's DynamoDB Query and Scan that leave every answer as moto gives it.
 
-moto keeps a table as a dict of partitions (`Table.items`) and answers every Query by
-sorting all of the table's items and filtering them in Python; with 350,000 items that costs
-seconds per Query. `faster_queries()` keeps moto's own `Table.query` for everything it
-decides (items, order, `ScannedCount`, `LastEvaluatedKey`, limits, filters, projections) and
-only shortens the list that Query starts from: instead of `all_items()` (every item, in key
-order) it gets the items of the queried partition, in an order that moto's own sort then
-leaves as it is. moto's own filter keeps exactly the items of that partition, so the items
-it goes on with are the same, in the same order. Besides:
+moto keeps a table as a dict of partitions (`Table.items`) and answers every Query, and every
+page of a Scan, by sorting all of the table's items and filtering them in Python; with
+350,000 items that costs seconds per call, and a paged Scan also walks every item before
+its start key (O(n^2) overall). The shortcuts keep moto's own `Table.query` and `Table.scan`
+for everything they decide (items, order, `ScannedCount`, `LastEvaluatedKey`, limits,
+filters, projections, segments) and only shorten the list they start from:
 
-- string comparisons take a fast path for two strings: their values, as moto compares them
-  (moto converts both values and compares those);
-- no per-attribute item-size check, which is quadratic in an item's attributes (the items
-  the bench stores are under 2 KB, far from DynamoDB's 400 KB);
-- `put_items` stores items as moto's PutItem does without a condition (the same `Item`
-  objects in the same places), without re-validating them one by one.
+- a Query gets the items of the queried partition (instead of `all_items()`: every item, in
+  key order), in an order that moto's own sort then leaves as it is; moto's own filter
+  keeps exactly the items of that partition, so the items it goes on with are the same,
+  in the same order;
+- a Scan of a table with string keys and a start key gets the items after that key, found
+  by bisecting the sorted keys: moto would skip exactly those before it;
+- `all_items()` sorts string keys as plain strings (moto compares two strings by value);
+- string comparisons take a fast path for two strings: their values, as moto compares them.
 
-The partitions are cached until the next write through moto: every method of
-`writes.WRITES` empties the cache, so a listing's pages reuse them.
-tests/integration/test_bench_moto_index.py checks that the listings get the same responses,
-page by page, with and without these shortcuts. Speed only, and for the bench: never
-applied to the local system's moto server.
+The list each call starts from is handed over per thread (moto server answers on many
+threads). Partitions and the sorted table are cached until the next write through moto:
+every method of `writes.WRITES` empties the cache, so a listing's pages reuse them.
+
+`apply_for_server()` puts them in place for good (moto server: the local system and the
+migration tests). `faster_queries()` (the bench, in-process `mock_aws`) also skips the
+per-attribute item-size check, which is quadratic in an item's attributes (the bench's
+items are under 2 KB, far from DynamoDB's 400 KB), and `put_items` stores items as moto's
+PutItem does without a condition (the same `Item` objects in the same places), without
+re-validating them one by one.
+
+tests/integration/test_bench_moto_index.py checks that listings, Queries and Scans get the
+same responses, page by page, with and without these shortcuts.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import inspect
 import operator
@@ -50,6 +59,9 @@ class _Partitions:
     groups: dict[str, dict[Any, list[Any]] | None] = field(default_factory=dict)
     # (index name, partition key value) -> those items in moto's Query order; None: fall back
     ordered: dict[tuple[str, Any], list[Any] | None] = field(default_factory=dict)
+    # every item, in `Table.all_items` order, and their keys as plain values
+    everything: list[Any] | None = None
+    keys: list[Any] | None = None
 
 
 class _Cache:
@@ -175,35 +187,85 @@ def _candidates(table: Any, query: dict[str, Any]) -> list[Any] | None:
     return sorted(hash_set.values(), key=_all_items_key)
 
 
-_active = threading.Lock()  # held while the shortcuts are in place
+class _Override(threading.local):
+    """The candidate list of the Query running on this thread, by table (moto server answers
+    requests on many threads at once, so no table attribute may carry it)."""
+
+    def __init__(self) -> None:
+        self.items: dict[int, list[Any]] = {}
 
 
-@contextmanager
-def faster_queries() -> Iterator[None]:
-    """moto with the shortcuts above, for the duration of the block (one block at a time:
-    a second one would take the first one's patches for moto's own methods)."""
-    if not _active.acquire(blocking=False):
-        raise RuntimeError("faster_queries() is already active in this process")
+_override = _Override()
+
+
+def _sorted_key(table: Any) -> Callable[[Any], Any]:
+    """`Table.all_items`'s sort key, as plain values where the keys are strings: the same
+    order (moto compares two strings by their values) at the cost of C comparisons."""
+    strings = table.hash_key_type == "S" and table.range_key_type in (None, "S")
+    if not strings:
+        return _all_items_key
+    if table.range_key_attr:
+        return lambda item: (item.hash_key.value, item.range_key.value)
+    return lambda item: item.hash_key.value
+
+
+def _everything(table: Any) -> tuple[list[Any], list[Any] | None]:
+    """Every item in `Table.all_items` order, and their keys as plain values (None where the
+    keys are not strings), kept until the next write."""
+    state = _cache.of(table)
+    if state.everything is None:
+        key = _sorted_key(table)
+        items = sorted(_stored(table), key=key)
+        plain = key is not _all_items_key
+        # computed before they are stored: a reader of the same generation sees both or none
+        state.keys, state.everything = ([key(i) for i in items] if plain else None), items
+    return state.everything, state.keys
+
+
+def _after_start_key(table: Any, scan: dict[str, Any]) -> list[Any] | None:
+    """What a Scan of the table (not an index) with an exclusive start key may read instead
+    of `all_items()`: the items after that key. moto walks from the first item and skips
+    every one up to the key, which makes a Scan of n items in pages O(n^2); bisecting the
+    sorted keys skips the same items. None: let moto walk."""
+    start = scan.get("exclusive_start_key")
+    if scan.get("index_name") or not start:
+        return None
+    items, keys = _everything(table)
+    if keys is None:
+        return None
     try:
-        with _patched():
-            yield
-    finally:
-        _active.release()
+        hash_value = start[table.hash_key_attr]["S"]
+        at: Any = hash_value
+        if table.range_key_attr:
+            at = (hash_value, start[table.range_key_attr]["S"])
+    except (KeyError, TypeError):
+        return None  # moto answers a malformed key its own way
+    return items[bisect.bisect_right(keys, at) :]
 
 
-@contextmanager
-def _patched() -> Iterator[None]:
-    # everything patched or called below, checked before anything is patched
+def targets() -> tuple[Any, Any, Any]:
+    """moto's classes the shortcuts patch or call, or an error naming what moto lacks."""
     cls, size_dict, _ = load(
         "moto.dynamodb.models.dynamo_type", "DynamoType", "LimitedSizeDict", "Item"
     )
     table_cls, _ = load("moto.dynamodb.models.table", "Table", "GlobalSecondaryIndex")
-    require(table_cls, "query", "all_items", "all_indexes", "sorted_items", "put_item")
+    require(table_cls, "query", "scan", "all_items", "all_indexes", "sorted_items", "put_item")
+    write_methods()
+    return cls, size_dict, table_cls
+
+
+def _install(*, skip_size_check: bool) -> Callable[[], None]:
+    """The shortcuts in place; returns what puts moto back as it was. Everything patched or
+    called is checked before anything is patched."""
+    cls, size_dict, table_cls = targets()
     comparisons = {name: getattr(cls, name) for name in ("__eq__", "__ne__", "__lt__", "__gt__")}
     size_check = size_dict.__setitem__
     writes = {(owner, name): getattr(owner, name) for owner, name in write_methods()}
     query = table_cls.query
+    scan = table_cls.scan
+    all_items = table_cls.all_items
     signature = inspect.signature(query)
+    scan_signature = inspect.signature(scan)
 
     def fast(name: str, compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
         slow = comparisons[name]
@@ -225,53 +287,108 @@ def _patched() -> Iterator[None]:
 
         return mark(write, EMPTIES_CACHE)
 
+    @functools.wraps(all_items)
+    def overridden_all_items(self: Any) -> list[Any]:
+        candidates = _override.items.get(id(self))
+        if candidates is not None:
+            return candidates
+        return list(_everything(self)[0])
+
+    @functools.wraps(scan)
+    def scan_from_start_key(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arguments = scan_signature.bind(self, *args, **kwargs).arguments
+        rest = _after_start_key(self, arguments)
+        if rest is None:
+            return scan(self, *args, **kwargs)
+        _override.items[id(self)] = rest  # this call on this thread only
+        try:
+            return scan(self, *args, **kwargs)
+        finally:
+            del _override.items[id(self)]
+
     @functools.wraps(query)
     def partition_query(self: Any, *args: Any, **kwargs: Any) -> Any:
         candidates = _candidates(self, signature.bind(self, *args, **kwargs).arguments)
         if candidates is None:
             return query(self, *args, **kwargs)
-        self.all_items = lambda: candidates  # this call only: the instance shadows the method
+        _override.items[id(self)] = candidates  # this call on this thread only
         try:
             return query(self, *args, **kwargs)
         finally:
-            del self.all_items
+            del _override.items[id(self)]
 
     cls.__eq__ = fast("__eq__", operator.eq)
     cls.__ne__ = fast("__ne__", operator.ne)
     cls.__lt__ = fast("__lt__", operator.lt)
     cls.__gt__ = fast("__gt__", operator.gt)
-    size_dict.__setitem__ = dict.__setitem__
+    if skip_size_check:
+        size_dict.__setitem__ = dict.__setitem__
     for (owner, name), method in writes.items():
         setattr(owner, name, emptying_cache(method))
+    table_cls.all_items = overridden_all_items
     table_cls.query = partition_query
+    table_cls.scan = scan_from_start_key
     _cache.changed()
-    try:
-        yield
-    finally:
+
+    def restore() -> None:
         _cache.changed()
         table_cls.query = query
+        table_cls.scan = scan
+        table_cls.all_items = all_items
         for (owner, name), method in writes.items():
             setattr(owner, name, method)
         size_dict.__setitem__ = size_check
         for name, method in comparisons.items():
             setattr(cls, name, method)
 
+    return restore
 
-def put_items(table: Any, items: Iterable[dict[str, Any]]) -> None:
+
+_active = threading.Lock()  # held while the shortcuts are in place
+
+
+@contextmanager
+def faster_queries() -> Iterator[None]:
+    """moto with the shortcuts above, for the duration of the block (one block at a time:
+    a second one would take the first one's patches for moto's own methods)."""
+    if not _active.acquire(blocking=False):
+        raise RuntimeError("moto's query shortcuts are already in place in this process")
+    try:
+        restore = _install(skip_size_check=True)
+        try:
+            yield
+        finally:
+            restore()
+    finally:
+        _active.release()
+
+
+def apply_for_server() -> None:
+    """The shortcuts for good, without skipping moto's item-size check (moto server serves
+    whatever a client sends; the bench's own items are known to be small). The lock is kept:
+    `faster_queries()` is refused in this process from then on."""
+    if not _active.acquire(blocking=False):
+        raise RuntimeError("moto's query shortcuts are already in place in this process")
+    _install(skip_size_check=False)
+
+
+def put_items(table: Any, items: Iterable[dict[str, Any]], *, unstreamed: bool = False) -> None:
     """Store each item (DynamoDB JSON) in moto `table` as an unconditional PutItem would:
     moto's `Item` built from the same attributes, in the same place of `table.items`.
 
     PutItem would also check each attribute's type and the key sizes, look up the item it
     replaces and evaluate an empty condition: none of that changes what is stored for valid
     items. An item without its keys, or with keys of another type, and a table with a stream
-    go through moto's own `put_item`.
+    go through moto's own `put_item`, unless `unstreamed`: then the items are stored
+    without stream records, as a catalog seeded before its stream's consumers existed (a
+    test's 10,000 products, without 10,000 change events through the local pump).
     """
     DynamoType, Item = load("moto.dynamodb.models.dynamo_type", "DynamoType", "Item")
     hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
     key_types = {hash_attr: [table.hash_key_type], range_attr: [table.range_key_type]}
     try:
         for attrs in items:
-            if table.stream_shard is not None or any(
+            if (table.stream_shard is not None and not unstreamed) or any(
                 [*attrs.get(name, {})] != types for name, types in key_types.items() if name
             ):
                 table.put_item(attrs)
@@ -285,3 +402,24 @@ def put_items(table: Any, items: Iterable[dict[str, Any]]) -> None:
                 table.items[hash_value] = item
     finally:
         _cache.changed()  # a write: any cached partition is stale
+
+
+def remove_items(table: Any, keys: Iterable[dict[str, Any]]) -> None:
+    """Remove the items of these keys (DynamoDB JSON) from moto `table` without stream
+    records: the undoing of `put_items(..., unstreamed=True)` (a test's catalog gone
+    after its module, so later Queries do not sort its items). Absent keys are no error."""
+    DynamoType = load("moto.dynamodb.models.dynamo_type", "DynamoType")[0]
+    hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
+    try:
+        for key in keys:
+            hash_value = DynamoType(key[hash_attr])
+            if range_attr is None:
+                table.items.pop(hash_value, None)
+                continue
+            partition = table.items.get(hash_value)
+            if partition is not None:
+                partition.pop(DynamoType(key[range_attr]), None)
+                if not partition:
+                    del table.items[hash_value]
+    finally:
+        _cache.changed()

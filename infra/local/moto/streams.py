@@ -1,4 +1,5 @@
-"""Bench-only: moto's DynamoDB stream shards kept short, so every create meets the same table."""
+"""moto's DynamoDB stream shards kept short, where nobody reads them: the bench, and the
+system of the 10,000-row import test (tests/e2e/import_crash.py), whose pump plays no stream."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def cap_stream_records(limit: int = 64) -> None:
     behind, read on from the oldest record kept (moto asserted instead, answering 500 to
     every GetRecords from then on: hundreds of failed polls, with tracebacks, in one run).
     Nothing the bench measures depends on those events; a test or `make run` would lose
-    records, so only the bench calls this.
+    records, so only the bench calls this, and the one test system whose pump reads no
+    stream at all.
     """
     global _limit
     with _lock:

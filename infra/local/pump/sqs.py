@@ -13,6 +13,18 @@ if TYPE_CHECKING:
     from infra.local.pump import EventPump
 
 SQS_RECEIVE_MAX = 10  # messages per ReceiveMessage call
+# A queue's messages in every state: visible, in flight, delayed.
+_COUNTS = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
+
+
+def messages_held(sqs: Any, url: str) -> int:
+    """How many messages the queue holds, visible, in flight or delayed."""
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(_COUNTS))["Attributes"]
+    return sum(int(value) for value in counts.values())
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
@@ -110,12 +122,4 @@ class QueueWorker(Worker):
             self.busy = False
 
     def pending(self) -> bool:
-        counts = self.pump.sqs.get_queue_attributes(
-            QueueUrl=self.url,
-            AttributeNames=[
-                "ApproximateNumberOfMessages",
-                "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed",
-            ],
-        )["Attributes"]
-        return any(int(v) for v in counts.values())
+        return messages_held(self.pump.sqs, self.url) > 0

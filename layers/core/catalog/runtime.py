@@ -31,6 +31,22 @@ else in the code depends on the order of imports. What `boot()` does:
      service models then raises the function's peak memory less.
    Outside a sandbox (tests, the local runner, scripts) none of these apply: they are
    per-process settings, and such a process runs more than one function's init.
+3. Where the function's version has SnapStart (prod's API functions: Lambda sets
+   AWS_LAMBDA_INITIALIZATION_TYPE=snap-start for that init), Lambda runs the init once, at
+   deploy, snapshots the environment, and resumes every new environment from that one
+   snapshot. So what init made that must differ per environment is made again, by hooks
+   registered with `snapshot-restore-py` (imported only then: a function without SnapStart
+   loads nothing more). Before the snapshot and after each restore, every `on_restore`
+   callable runs: connections pooled by the AWS clients are closed (none is shared between
+   environments, and none survives the hours a snapshot may wait), and so is each cached
+   record stamped with the monotonic clock, which a restored environment may not advance
+   over the time spent in the snapshot (the revocation cache). After a restore, Python's
+   `random` is also reseeded from the kernel: its state was seeded once, at init, and would
+   otherwise be every environment's (botocore's retry jitter, Powertools' log sampling).
+   Nothing else random is made at init: ULIDs, `uuid4` and `secrets` (transaction tokens,
+   webhook secrets) draw from `os.urandom` at each call, the cursor key is read from Secrets
+   Manager on first use, and the AWS clients' credentials refresh themselves (Lambda gives a
+   SnapStart function credentials by its container endpoint, not as variables).
 """
 
 from __future__ import annotations
@@ -55,10 +71,15 @@ LAZY_PACKAGES = (
     "aws_lambda_powertools.utilities.parameters",
 )
 SANDBOX_VARIABLE = "AWS_LAMBDA_RUNTIME_API"  # set by the Lambda runtime, never locally
+# How Lambda runs this init: "on-demand", "provisioned-concurrency" or "snap-start" (the
+# init of a version that is snapshotted once and restored for every new environment).
+INITIALIZATION_VARIABLE = "AWS_LAMBDA_INITIALIZATION_TYPE"
+SNAPSTART = "snap-start"
 
 _lock = threading.Lock()
 _booted = False
 _init: dict[str, Any] | None = None  # while a sandbox's init runs: what ready() restores
+_on_restore: list[Callable[[], object]] = []  # what `on_restore` registered, in order
 
 
 def in_sandbox() -> bool:
@@ -79,7 +100,45 @@ def boot() -> None:
             return
         gc.disable()
         _init = {"pydantic_config": _defer_model_builds()}
+        if os.environ.get(INITIALIZATION_VARIABLE) == SNAPSTART:
+            register_snapshot_hooks()
     _create_clients(os.environ.get("CATALOG_INIT_CLIENTS", ""))
+
+
+Refresh = TypeVar("Refresh", bound=Callable[[], object])
+
+
+def on_restore(refresh: Refresh) -> Refresh:
+    """Run `refresh` before a SnapStart snapshot is taken and in every environment restored
+    from it: for what init made that environments must not share (see 3. above). Usable as a
+    decorator; registering costs a list append, in every process."""
+    _on_restore.append(refresh)
+    return refresh
+
+
+def register_snapshot_hooks() -> None:
+    """Hand this module's hooks to the Lambda runtime (which calls snapshot-restore-py's
+    registries: the before-snapshot ones in reverse order of registration, then, in each
+    restored environment, the after-restore ones in order)."""
+    from snapshot_restore_py import register_after_restore, register_before_snapshot
+
+    register_before_snapshot(before_snapshot)
+    register_after_restore(after_restore)
+
+
+def before_snapshot() -> None:
+    """Leave nothing in the snapshot that one environment may use and the next must not."""
+    for refresh in list(_on_restore):
+        refresh()
+
+
+def after_restore() -> None:
+    """This environment was resumed from the snapshot: make its own what init made once."""
+    import random
+
+    random.seed()  # from os.urandom, as at interpreter start
+    for refresh in list(_on_restore):
+        refresh()
 
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])

@@ -10,8 +10,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from catalog.core.errors import BadRequest, CatalogError, Conflict, NotFound
-from catalog.core.observability import logger
+from aws_lambda_powertools.metrics import MetricUnit
+
+from catalog.core import business_metrics as names
+from catalog.core.errors import BadRequest, CatalogError, Conflict, NotFound, Unauthorized
+from catalog.core.observability import logger, metrics
 from catalog.identity.principal import Principal
 from catalog.users.directory import IssuedTokens, SignUpResult
 from catalog.users.schemas import Profile, Role
@@ -82,6 +85,7 @@ class AuthService:
             logger.exception("registration failed after sign-up; removing the account")
             self._directory.delete(result.sub)
             raise
+        metrics.add_metric(name=names.SIGN_UP, unit=MetricUnit.Count, value=1)
         return not (result.confirmed or self._auto_confirm())
 
     def confirm(self, email: str, code: str) -> None:
@@ -91,7 +95,13 @@ class AuthService:
             raise _bad_code() from None
 
     def login(self, email: str, password: str) -> IssuedTokens:
-        return self._directory.sign_in(email, password)
+        try:
+            return self._directory.sign_in(email, password)
+        except Unauthorized:
+            # Wrong passwords, unknown or unconfirmed accounts: a rise is guessing or a
+            # broken client (the WAF's auth rate rule answers the worst of it).
+            metrics.add_metric(name=names.SIGN_IN_FAILED, unit=MetricUnit.Count, value=1)
+            raise
 
     def refresh(self, refresh_token: str) -> IssuedTokens:
         return self._directory.refresh(refresh_token)

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from functools import cache
 from typing import Any
 
 from botocore.config import Config
 from botocore.session import Session, get_session
+
+from catalog import runtime
 
 _creating = threading.Lock()  # a botocore session is not safe to use from several threads
 
@@ -60,6 +63,7 @@ def _session() -> Session:
 
 
 _created_at_init: dict[str, Any] = {}
+_clients: weakref.WeakSet[Any] = weakref.WeakSet()  # every client made here, while in use
 
 
 def client(service: str, changes: Config | None = None) -> Any:
@@ -69,7 +73,9 @@ def client(service: str, changes: Config | None = None) -> Any:
         if changes is None and service in _created_at_init:
             return _created_at_init.pop(service)
         settings = config() if changes is None else config().merge(changes)
-        return _session().create_client(service, config=settings)
+        created = _session().create_client(service, config=settings)
+        _clients.add(created)
+        return created
 
 
 def create_now(service: str) -> None:
@@ -77,3 +83,16 @@ def create_now(service: str) -> None:
     created = client(service)
     with _creating:
         _created_at_init[service] = created
+
+
+def drop_connections(botocore_client: Any) -> None:
+    """Close the pooled connections of a client; it opens new ones on its next request."""
+    botocore_client.close()
+
+
+@runtime.on_restore
+def _drop_every_clients_connections() -> None:
+    with _creating:
+        clients = list(_clients)
+    for created in clients:
+        drop_connections(created)

@@ -20,6 +20,9 @@ from catalog.core.errors import InvalidCursor
 from catalog.core.settings import settings
 
 MAX_CURSOR_LENGTH = 1024
+# What `encode_cursor` makes, as the OpenAPI document states it for every `cursor`
+# parameter; `decode_cursor` refuses anything else (400 invalid-cursor).
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 
 
 @cache

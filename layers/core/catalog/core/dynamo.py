@@ -18,6 +18,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from catalog import runtime
 from catalog.core import aws
 from catalog.core.settings import settings
 
@@ -55,6 +56,15 @@ def connection() -> Connection:
         retry_configuration=dict(aws.RETRIES),
         max_pool_connections=aws.MAX_POOL_CONNECTIONS,
     )
+
+
+@runtime.on_restore
+def _drop_dynamodb_connections() -> None:
+    """pynamodb makes this client itself (not through catalog.core.aws)."""
+    if connection.cache_info().currsize:
+        built = connection()._client
+        if built is not None:
+            aws.drop_connections(built)
 
 
 class TableModel(Model):

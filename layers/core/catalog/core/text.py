@@ -117,7 +117,11 @@ def _refused_characters(multiline: bool) -> list[str]:
     refused = {chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))}
     if multiline:
         refused -= {"\t", "\n"}  # and "\r" only as part of "\r\n" (the pattern says so)
-    refused |= set(BIDI_CONTROLS) | {"\ufffd"} | {chr(c) for c in range(0xD800, 0xE000)}
+    # Lone surrogates are refused too, but not written here: JSON text and URLs carry
+    # Unicode scalar values (RFC 8259 section 8.2, I-JSON), the strict body parser refuses a
+    # lone `\udXXX` escape before any schema is read, and a validator over scalar values
+    # (Rust's regex in jsonschema-rs, Go's RE2) refuses a pattern that names them.
+    refused |= set(BIDI_CONTROLS) | {"\ufffd"}
     if not multiline:
         refused |= set(HANGUL_FILLERS) | {"\u2028", "\u2029"}
         refused |= {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"}

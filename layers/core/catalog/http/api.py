@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -25,7 +25,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
     ResponseValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from catalog.core.cursor import MAX_CURSOR_LENGTH
 from catalog.core.errors import CatalogError, NotFound, Unauthorized, UnsupportedMediaType
 from catalog.core.failures import log_unexpected
 from catalog.core.jsonutil import dumps, loads_request
@@ -36,6 +38,10 @@ from catalog.http.routes import Route, routes_of
 from catalog.identity.principal import Principal
 
 Operation = TypeVar("Operation", bound=Callable[..., Any])
+
+# The `cursor` parameter of every paged listing (the OpenAPI document adds its pattern:
+# infra/openapi.py); a cursor that does not decode is a 400 invalid-cursor (core/cursor.py).
+Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, description="From next_cursor")]
 
 
 class Api(APIGatewayRestResolver):
@@ -111,13 +117,22 @@ class Api(APIGatewayRestResolver):
         """`resource_path` as the client must call it: behind a stage or base path if any.
 
         API Gateway's `path` omits the stage (`/v1/...`) while `requestContext.path` is what
-        the client called (`/prod/v1/...` on the default endpoint, `/v1/...` on a domain).
+        the client called (`/prod/v1/...` on the default endpoint, `/v1/...` on a domain),
+        except through the edge cache: CloudFront maps its root onto the stage path, so
+        there the client called `/v1/...` (a client sending the header itself only changes
+        its own answer's Location).
         """
         event = self.current_event
+        if event.headers.get(EDGE_HEADER) is not None:
+            return resource_path
         called = str(event.request_context.path or "")
         path = event.path
         prefix = called[: -len(path)] if path and called.endswith(path) else ""
         return prefix + resource_path
+
+
+# The header the edge cache (infra/stack/cdn.py) adds to every request it forwards.
+EDGE_HEADER = "X-Catalog-Edge"
 
 
 def _unsupported_media_type(exc: RequestUnsupportedContentType) -> Response[str]:

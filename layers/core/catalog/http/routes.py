@@ -154,6 +154,14 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "DELETE", "/v1/products/{id}/images/{image_id}", "product-images", "delete_image", OWNERS
     ),
+    # product imports
+    Route("POST", "/v1/imports", "imports", "request_import", WRITERS),
+    Route("GET", "/v1/imports", "imports", "list_imports", WRITERS),
+    Route("GET", "/v1/imports/{id}", "imports", "get_import", WRITERS),
+    # exports: background jobs writing products to a file (editors: their own products)
+    Route("POST", "/v1/exports", "exports", "start_export", WRITERS),
+    Route("GET", "/v1/exports", "exports", "list_exports", WRITERS),
+    Route("GET", "/v1/exports/{id}", "exports", "get_export", OWNERS),
     # webhooks and email subscriptions
     Route("GET", "/v1/webhooks", "webhooks", "list_webhooks", ADMINS),
     Route("POST", "/v1/webhooks", "webhooks", "create_webhook", ADMINS),

@@ -8,6 +8,7 @@ from typing import ClassVar
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
+from catalog import runtime
 from catalog.core.dynamo import TableModel, TableName
 from catalog.identity.revocation import AccessRecord, RevocationCheck
 
@@ -50,3 +51,11 @@ class AccessRecordRepository:
 def revocations() -> RevocationCheck:
     """This function instance's check (and cache) of its callers' access records."""
     return RevocationCheck(AccessRecordRepository())
+
+
+@runtime.on_restore
+def _forget_access_records() -> None:
+    """Records are kept by the monotonic clock, which may not count the time an environment
+    spent in a SnapStart snapshot: a record read before it would pass for fresh after."""
+    if revocations.cache_info().currsize:
+        revocations().forget()

@@ -91,6 +91,11 @@ class RevocationCheck:
             self._cache[sub] = (now, record)
         return record
 
+    def forget(self) -> None:
+        """Drop every record read so far: each is read again on its caller's next request."""
+        with self._lock:
+            self._cache.clear()
+
     def change(self, sub: str, change: Callable[[AccessRecord], AccessRecord]) -> None:
         """Write `sub`'s record as `change` makes it, and forget what this instance had."""
         current = self._records.get(sub) or AccessRecord(sub)

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, computed_field
 
 from catalog.core.settings import settings
-from catalog.core.types import Timestamp
+from catalog.core.types import WHOLE_NUMBER, Timestamp
 
 MiB = 1024 * 1024
 MAX_IMAGE_BYTES = 10 * MiB
@@ -37,7 +37,7 @@ class ImageUploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     content_type: ContentType = Field(description="The file's media type: JPEG, PNG or WebP.")
-    content_length: Annotated[StrictInt, Field(ge=1, le=MAX_IMAGE_BYTES)] = Field(
+    content_length: Annotated[StrictInt, Field(ge=1, le=MAX_IMAGE_BYTES), WHOLE_NUMBER] = Field(
         description="The file's exact size in bytes (at most 10 MiB); the form allows no more."
     )
 

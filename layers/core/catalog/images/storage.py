@@ -1,4 +1,5 @@
-"""The media bucket in S3: presigned upload forms, reads, writes and deletions.
+"""A bucket in S3 (the media bucket, and others by logical name): presigned upload forms,
+reads (whole, or streamed by byte range), copies, download links, writes and deletions.
 
 The boto3 client is created on first use, so functions that never touch S3 on a request
 pay nothing for it at cold start. S3 errors become domain errors here and nowhere else.
@@ -6,7 +7,8 @@ pay nothing for it at cold start. S3 errors become domain errors here and nowher
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -35,6 +37,23 @@ def _client() -> Any:
     return aws.client("s3", Config(signature_version="s3v4"))
 
 
+@contextmanager
+def _streamed(s3: Any, bucket: str, key: str, start: int, end: int | None) -> Iterator[Any]:
+    extra = {}
+    if start or end is not None:
+        extra["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
+    try:
+        answer = s3.get_object(Bucket=bucket, Key=key, **extra)
+    except s3.exceptions.NoSuchKey:
+        yield None
+        return
+    body = answer["Body"]
+    try:
+        yield body
+    finally:
+        body.close()
+
+
 class MediaBucket:
     """The bucket holding `uploads/` (unchecked, private) and `images/` (renditions, served)."""
 
@@ -50,17 +69,18 @@ class MediaBucket:
         return _client()
 
     def presigned_post(
-        self, key: str, content_type: str, max_bytes: int, expires_s: int
+        self, key: str, content_type: str, max_bytes: int, expires_s: int, min_bytes: int = 1
     ) -> UploadForm:
         """A form that lets its holder store one object at `key`, of `content_type`, of
-        1..max_bytes bytes, within `expires_s` seconds; S3 checks all of it (SigV4 policy)."""
+        min_bytes..max_bytes bytes, within `expires_s` seconds; S3 checks all of it (SigV4
+        policy)."""
         post = self._s3.generate_presigned_post(
             Bucket=self.name,
             Key=key,
             Fields={"Content-Type": content_type},
             Conditions=[
                 {"Content-Type": content_type},
-                ["content-length-range", 1, max_bytes],
+                ["content-length-range", min_bytes, max_bytes],
             ],
             ExpiresIn=expires_s,
         )
@@ -86,6 +106,44 @@ class MediaBucket:
             raise TooLarge(len(data))
         stored_at: datetime = answer["LastModified"]
         return data, stored_at
+
+    def stream(
+        self, key: str, start: int = 0, end: int | None = None
+    ) -> AbstractContextManager[Any]:
+        """The object's bytes `start`..`end` (exclusive; None: to the end) as a streaming
+        body (`.read(n)`), closed when the `with` ends; None if there is no such object."""
+        return _streamed(self._s3, self.name, key, start, end)
+
+    def copy(self, source: str, target: str, if_match: str) -> bool:
+        """Copy `source` to `target` if `source` is still the object of ETag `if_match`;
+        False if it is not (replaced or gone)."""
+        s3 = self._s3
+        try:
+            s3.copy_object(
+                Bucket=self.name,
+                Key=target,
+                CopySource={"Bucket": self.name, "Key": source},
+                CopySourceIfMatch=if_match,
+            )
+        except s3.exceptions.ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in ("PreconditionFailed", "NoSuchKey", "404", "412"):
+                return False
+            raise
+        return True
+
+    def presigned_get(self, key: str, expires_s: int, filename: str) -> str:
+        """A link that downloads `key` (as `filename`) until `expires_s` seconds from now."""
+        url: str = self._s3.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.name,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            },
+            ExpiresIn=expires_s,
+        )
+        return url
 
     def write(self, key: str, data: bytes, content_type: str, cache_control: str) -> None:
         self._s3.put_object(

@@ -53,6 +53,7 @@ class ListingPlan:
     tag_mode: Literal["any", "all"] = "any"
     in_stock: bool = False
     terms: tuple[str, ...] = ()  # folded search words, each a prefix
+    owner: str | None = None  # only this user's products (an editor's export)
 
     @property
     def source(self) -> Source:
@@ -81,12 +82,15 @@ class ListingPlan:
             or (bool(self.tags) and source != Source("tag", self.tags[0]))
             or len(self.tags) > 1
             or self.in_stock
+            or self.owner is not None
             or (has_range and not self.price_range_by_key)
         )
 
     def wants(self, product: Product) -> bool:
         """Whether `product` (of the source's partition) belongs in this listing."""
         if product.status != self.status:
+            return False
+        if self.owner is not None and product.owner != self.owner:
             return False
         if self.category is not None and product.category != self.category:
             return False

@@ -176,6 +176,21 @@ class ProductRepository:
             raise NotFound(f"No product has the id {product_id}.") from None
         return to_product(item)
 
+    def ids_by_sku(self, skus: Sequence[str]) -> dict[str, str]:
+        """The id of the product holding each of these SKUs (by `sku_key`; absent: none)."""
+        keys = sorted({sku_key(sku) for sku in skus})
+        return {
+            guard.pk: guard.product_id
+            for guard in SkuGuard.batch_get([(k, SKU_SK) for k in keys], consistent_read=True)
+        }
+
+    def get_many(self, product_ids: Sequence[str]) -> dict[str, Product]:
+        """The products of these ids that exist, by id (strongly consistent reads)."""
+        keys = [(product_key(i), PRODUCT_SK) for i in sorted(set(product_ids))]
+        return {
+            item.id: to_product(item) for item in ProductItem.batch_get(keys, consistent_read=True)
+        }
+
     def create(self, product: Product) -> None:
         """Store a new product (version 1), claim its SKU and count it in its category, all
         or nothing; `DuplicateSku` or an unknown category (422) otherwise."""

@@ -28,7 +28,7 @@ from catalog.core.currencies import (
 )
 from catalog.core.patch import Patch
 from catalog.core.text import TextRule, clean_line, clean_multiline
-from catalog.core.types import Timestamp
+from catalog.core.types import WHOLE_NUMBER, Timestamp
 from catalog.images.schemas import ProductImage
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -130,7 +130,7 @@ Tags = Annotated[
     Field(max_length=20, json_schema_extra={"uniqueItems": True}),
     AfterValidator(_unique),
 ]
-Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
+Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000_000), WHOLE_NUMBER]
 Status = Literal["draft", "active", "archived"]
 
 
@@ -262,7 +262,7 @@ class ProductPage(BaseModel):
 
 
 MAX_BATCH = 100
-Version = Annotated[StrictInt, Field(ge=1)]
+Version = Annotated[StrictInt, Field(ge=1), WHOLE_NUMBER]
 # Ids in a batch are echoed in their results' errors: bounded (a product id has 26).
 OperationId = Annotated[str, StringConstraints(max_length=64)]
 

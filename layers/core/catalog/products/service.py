@@ -164,12 +164,7 @@ class ProductService:
         """
         if query.status != "active" and not (by is not None and by.is_admin):
             raise Forbidden("Only admins list products that are not active.")
-        low, high = query.min_price, query.max_price
-        if low is not None and high is not None and low > high:
-            raise _query_problem("max_price", "max_price must not be below min_price")
-        terms = terms_of(query.q) if query.q is not None else ()
-        if query.q is not None and not terms:
-            raise _query_problem("q", "search for at least one letter or digit")
+        check_query(query)
         listing = query.listing()
         plan = listing_plan(query, after=position_after(query.cursor, listing))
         items, next_position = self._store.list_page(plan)
@@ -177,8 +172,21 @@ class ProductService:
         return ProductPage(items=items, next_cursor=next_cursor)
 
 
-def listing_plan(query: ProductQuery, after: str | None = None) -> ListingPlan:
-    """The designed listing `query` reads, starting after position `after`."""
+def check_query(query: ProductQuery, in_body: bool = False) -> None:
+    """Refuse filters that do not fit together (422 with `type: combination`): a listing's
+    query parameters, and an export's body (`in_body`) alike."""
+    low, high = query.min_price, query.max_price
+    if low is not None and high is not None and low > high:
+        raise _query_problem("max_price", "max_price must not be below min_price", in_body)
+    if query.q is not None and not terms_of(query.q):
+        raise _query_problem("q", "search for at least one letter or digit", in_body)
+
+
+def listing_plan(
+    query: ProductQuery, after: str | None = None, owner: str | None = None
+) -> ListingPlan:
+    """The designed listing `query` reads, starting after position `after` (with `owner`:
+    only that user's products)."""
     terms = terms_of(query.q) if query.q is not None else ()
     return ListingPlan(
         status=query.status,
@@ -193,11 +201,15 @@ def listing_plan(query: ProductQuery, after: str | None = None) -> ListingPlan:
         tag_mode=query.tag_mode,
         in_stock=query.in_stock,
         terms=terms[:MAX_TERMS],
+        owner=owner,
     )
 
 
-def _query_problem(parameter: str, detail: str) -> ValidationFailed:
+def _query_problem(name: str, detail: str, in_body: bool = False) -> ValidationFailed:
+    where = (
+        {"in": "body", "pointer": f"#/{name}"} if in_body else {"in": "query", "parameter": name}
+    )
     return ValidationFailed(
-        "The query parameters do not fit together.",
-        errors=[{"in": "query", "parameter": parameter, "detail": detail, "type": "combination"}],
+        f"The {'filters' if in_body else 'query parameters'} do not fit together.",
+        errors=[{**where, "detail": detail, "type": "combination"}],
     )

@@ -21,20 +21,37 @@ from catalog.core.types import Timestamp
 Role = Literal["viewer", "editor", "admin"]
 
 
+EMAIL_LOCAL_MAX = 64  # characters before the "@" (RFC 5321 section 4.5.3.1.1)
+
+
 def _email(value: str) -> str:
+    if len(value.partition("@")[0]) > EMAIL_LOCAL_MAX:
+        raise ValueError(f"the part before '@' is longer than {EMAIL_LOCAL_MAX} characters")
     return clean_line(value).lower()
 
 
 # An address both Cognito and its local twin take as a user name (ASCII: moto refuses
 # others as "not an email", and so would a client's mail server more often than not),
-# once trimmed and lower-cased; hidden characters never get this far.
-EMAIL_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+# once trimmed and lower-cased; hidden characters never get this far. The local part is a
+# dot-atom (no leading, trailing or doubled dot: RFC 5322) and each label of the domain a
+# host name's (letters, digits and inner hyphens, at most 63: RFC 1123), as the document's
+# `format: email` says.
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9_][A-Za-z0-9_%+-]*(?:\.[A-Za-z0-9_%+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 Email = Annotated[
     str,
     AfterValidator(_email),
     StringConstraints(pattern=EMAIL_PATTERN, max_length=254),
     WithJsonSchema(
-        {"type": "string", "format": "email", "maxLength": 254, "pattern": EMAIL_PATTERN}
+        {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+            # the local part's bound as a lookahead, which pydantic's engine lacks (`_email`)
+            "pattern": f"^(?=[^@]{{1,{EMAIL_LOCAL_MAX}}}@){EMAIL_PATTERN[1:]}",
+        }
     ),
 ]
 # Taken as typed: never normalized or trimmed (that would change a password), only bounded.

@@ -1,0 +1,1 @@
+"""Bulk imports of products from CSV and JSON Lines files (README, Imports)."""
