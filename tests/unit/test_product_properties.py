@@ -93,6 +93,19 @@ def price(value: Any) -> bool:
     return len(places) <= 2 and 0 < amount <= 1_000_000
 
 
+def stock(value: Any) -> bool:
+    """A whole number as JSON has it (5, or 5.0 with a zero fraction), 0 to 1,000,000,000."""
+    if isinstance(value, Number):
+        amount = Decimal(value.literal)
+        if amount != amount.to_integral_value():
+            return False
+    elif type(value) is int:
+        amount = Decimal(value)
+    else:
+        return False
+    return 0 <= amount <= 1_000_000_000
+
+
 def slug(value: Any) -> bool:
     return (
         isinstance(value, str)
@@ -124,7 +137,7 @@ RULES = {
     "currency": lambda v: CURRENCIES.get(v, False) if isinstance(v, str) else False,
     "category": slug,
     "tags": tags,
-    "stock": lambda v: type(v) is int and 0 <= v <= 1_000_000_000,
+    "stock": stock,
     "status": lambda v: v in STATUSES,
 }
 
@@ -217,7 +230,8 @@ ANY: dict[str, st.SearchStrategy[Any]] = {
     "category": SLUGS,
     "tags": st.lists(SLUGS, max_size=22),
     "stock": st.one_of(
-        st.integers(-5, 1_000_000_005), st.sampled_from([True, "5", Number("5.0"), None])
+        st.integers(-5, 1_000_000_005),
+        st.sampled_from([True, "5", Number("5.0"), Number("5.5"), Number("-1.0"), None]),
     ),
     "status": st.sampled_from([*sorted(STATUSES), "published", "Active", True]),
 }
