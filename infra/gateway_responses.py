@@ -65,8 +65,9 @@ GATEWAY_RESPONSES: dict[str, CatalogError] = {
     "DEFAULT_4XX": BadRequest("The request was refused."),
     "RESOURCE_NOT_FOUND": NotFound("No resource matches this path."),
     "UNSUPPORTED_MEDIA_TYPE": UnsupportedMediaType("This media type is not accepted here."),
-    # Request validators, API keys, usage plans, IAM signatures and WAF: none used yet, but
-    # each would otherwise fall back to DEFAULT_4XX and its 400.
+    # Request validators, API keys, usage plans and IAM signatures: none used yet, but each
+    # would otherwise fall back to DEFAULT_4XX and its 400. WAF_FILTERED is the web ACL's
+    # managed-rule blocks (infra/stack/edge.py; its rate rules answer with their own 429).
     "BAD_REQUEST_BODY": BadRequest("The request body is invalid."),
     "BAD_REQUEST_PARAMETERS": BadRequest("The request parameters are invalid."),
     "QUOTA_EXCEEDED": TooManyRequests("The usage quota is used up; retry later."),

@@ -68,7 +68,7 @@ DOCUMENT = ROOT / "functions" / "meta" / "openapi.json"
 PROBLEM = "application/problem+json"
 # Semantic versioning of the contract: a major is a path prefix (/v1), a minor adds, a patch
 # words. Record each release in CHANGELOG.md and copy the document to api/openapi.v<major>.json.
-VERSION = "1.1.1"
+VERSION = "1.1.2"
 
 DESCRIPTION = """\
 Products, prices and stock, their categories and images; accounts; webhooks and email
@@ -201,6 +201,8 @@ LINKS: dict[str, tuple[tuple[str, ...], str, str]] = {
         "id",
         "$response.body#/id",
     ),
+    "request_import": (("get_import",), "id", "$response.body#/job/id"),
+    "start_export": (("get_export",), "id", "$response.body#/id"),
 }
 
 
@@ -301,6 +303,8 @@ def complete(document: dict[str, Any]) -> None:
         operation["responses"] = _responses(operation, route.access, extra)
         if route.operation in LINKS:
             _add_links(operation, ids, *LINKS[route.operation])
+        if route.operation == "health":
+            _add_not_ready(operation)
         openapi_examples.add(route.operation, operation)
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "query" and parameter["name"] == "cursor":
@@ -397,6 +401,25 @@ def _is_problem(response: dict[str, Any] | None) -> bool:
     return response is None or PROBLEM in response.get("content", {})
 
 
+def _add_not_ready(operation: dict[str, Any]) -> None:
+    """Health's 503 also as the local runner answers it until its demo data is seeded (the
+    local gateway's own answer; a deployed stage never gives it)."""
+    from catalog.core.errors import NotReady
+    from infra.local.gateway.server import STARTING
+
+    assert isinstance(STARTING, NotReady)
+    unavailable = operation["responses"]["503"]
+    unavailable["description"] += (
+        "; or, from the local runner until its demo data is seeded, a `not-ready` problem "
+        "with `Retry-After`"
+    )
+    unavailable["content"].update(_problem_response("", STARTING)["content"])
+    unavailable.setdefault("headers", {})["Retry-After"] = {
+        "description": "Seconds to wait before asking again (`not-ready` only)",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+
+
 def _problem_response(description: str, error: CatalogError) -> dict[str, Any]:
     problem = error.to_problem()
     response: dict[str, Any] = {
@@ -426,7 +449,7 @@ def _add_links(
     parameter: str,
     source: str,
 ) -> None:
-    created = operation["responses"]["201"]
+    created = operation["responses"].get("201") or operation["responses"]["202"]
     created["links"] = {
         ids[target][0].upper() + ids[target][1:]: {
             "operationId": ids[target],

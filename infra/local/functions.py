@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from catalog.core import settings
 from catalog.core.observability import logger
 from infra import layer_pruning
 from infra.topology import Function
@@ -61,10 +62,20 @@ Handler = Callable[[dict[str, Any], Any], Any]
 class LocalFunction:
     """One topology function, invoked in-process with Lambda's one-event-per-instance rule."""
 
-    def __init__(self, spec: Function, physical_name: str, region: str) -> None:
+    def __init__(
+        self,
+        spec: Function,
+        physical_name: str,
+        region: str,
+        environment: frozenset[str] | None = None,
+    ) -> None:
         self.spec = spec
         self.physical_name = physical_name
         self.region = region
+        # The names of the variables the topology gives this function: its resources'
+        # (tables, buckets, queues, topics) are the only ones it finds, as in the cloud,
+        # though the process's environment holds every function's.
+        self.environment = environment
         self._idle: list[Handler] = []
         self._lock = threading.Lock()
         self.cold_starts = 0
@@ -83,6 +94,13 @@ class LocalFunction:
         return handler
 
     def invoke(self, event: dict[str, Any]) -> Any:
+        scope = settings.FUNCTION_ENVIRONMENT.set(self.environment)
+        try:
+            return self._invoke(event)
+        finally:
+            settings.FUNCTION_ENVIRONMENT.reset(scope)
+
+    def _invoke(self, event: dict[str, Any]) -> Any:
         with self._lock:
             handler = self._idle.pop() if self._idle else None
         cold = handler is None

@@ -127,13 +127,12 @@ class LocalSystem:
         )
         functions = {}
         for spec in topology.FUNCTIONS.values():
-            os.environ.update(
-                local_environment(
-                    spec, self.stage, self.names, self.user_pool, self.images_base_url
-                )
+            environment = local_environment(
+                spec, self.stage, self.names, self.user_pool, self.images_base_url
             )
+            os.environ.update(environment)
             functions[spec.name] = LocalFunction(
-                spec, physical_name(spec.name, self.stage), self.region
+                spec, physical_name(spec.name, self.stage), self.region, frozenset(environment)
             )
         # The gateway's authorizer reads the pool's settings as the functions do.
         catalog_settings.settings.cache_clear()

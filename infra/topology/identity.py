@@ -20,7 +20,9 @@ IDENTITY = Capability(
             "users",
             code="functions/users",
             memory_mb=256,
-            tables={"users": "write"},
+            # access: its callers' records (every signed-in route), and the records it
+            # writes when an admin disables, demotes or deletes a user
+            tables={"users": "write", "access": "write"},
             user_pool="admin",
         ),
     ),

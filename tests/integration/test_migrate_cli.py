@@ -163,6 +163,7 @@ def test_a_runner_process_killed_mid_run_is_resumed_from_its_checkpoints(
     store_old_catalog(endpoint.client, name, make_products(300, ["home"]), ["home"])
     for variable in ("AWS_ENDPOINT_URL", "TABLE_PRODUCTS"):
         monkeypatch.setenv(variable, os.environ[variable])
+    monkeypatch.setattr(migrate.console, "width", 200)  # the runner's name whole
     # When `catalog migrate up` runs in a process of its own and is killed (SIGKILL: no
     # clean-up, the lease is not released) once it has checkpointed a page
     child = subprocess.Popen(

@@ -86,15 +86,18 @@ def test_every_body_has_an_example_valid_against_its_schema(
 def test_create_operations_link_to_what_reads_and_changes_what_they_made() -> None:
     ids = {operation["operationId"] for _, _, operation in OPERATIONS}
     created = {
-        operation["operationId"]: operation["responses"]["201"]
+        operation["operationId"]: operation["responses"].get("201") or operation["responses"]["202"]
         for _, method, operation in OPERATIONS
-        if method == "post" and "201" in operation["responses"]
+        if method == "post" and {"201", "202"} & set(operation["responses"])
     }
-    # Then products, categories and webhooks link to their get, patch and delete
+    # Then products, categories and webhooks link to their get, patch and delete, and the
+    # import and export jobs (201, 202) to the get that follows them
     for create, targets in {
         "createProduct": {"getProduct", "updateProduct", "deleteProduct"},
         "createCategory": {"getCategory", "updateCategory", "deleteCategory"},
         "createWebhook": {"getWebhook", "updateWebhook", "deleteWebhook"},
+        "requestImport": {"getImport"},
+        "startExport": {"getExport"},
     }.items():
         links = {link["operationId"] for link in created[create]["links"].values()}
         assert targets <= links

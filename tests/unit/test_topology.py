@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from catalog.http.routes import ROUTES
 from infra import topology
 from infra.local.gateway import ANY, route_table
 from infra.openapi import DOCUMENT, generate, render
@@ -92,3 +93,16 @@ def test_the_merged_topology_holds_each_capability_s_declarations_in_order() -> 
     names = [f.name for c in topology.CAPABILITIES for f in c.functions]
     assert list(topology.FUNCTIONS) == names
     assert len(set(names)) == len(names)
+
+
+def test_every_function_serving_routes_is_given_the_access_table() -> None:
+    # Given the functions that serve routes: each checks a signed-in caller's access record
+    # (catalog.identity.revocation), on public routes too when a token comes with the call
+    serving = {route.function for route in ROUTES}
+    # Then the topology gives each of them the table (its name and the right to read it)
+    assert {name for name in serving if "access" not in topology.FUNCTIONS[name].tables} == set()
+    # And those that change access (sign-out; disable, demote, delete) may write it
+    assert {n for n in serving if topology.FUNCTIONS[n].tables.get("access") == "write"} == {
+        "auth",
+        "users",
+    }

@@ -3,8 +3,28 @@
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
+
+# The names of the environment variables the function running in this context was given,
+# where one process hosts several functions (the local runner sets it for each invocation,
+# as the cloud gives each function an environment of its own). None: the process is one
+# function (Lambda), whose environment is its own.
+FUNCTION_ENVIRONMENT: ContextVar[frozenset[str] | None] = ContextVar(
+    "function_environment", default=None
+)
+
+
+def resource(variable: str) -> str:
+    """The value of a resource's variable (`TABLE_*`, `BUCKET_*`, `QUEUE_*`, `TOPIC_*`),
+    which the topology sets only for the functions it grants the resource to."""
+    visible = FUNCTION_ENVIRONMENT.get()
+    if visible is None or variable in visible:
+        value = os.environ.get(variable)
+        if value is not None:
+            return value
+    raise RuntimeError(f"{variable} is not set")
 
 
 @dataclass(frozen=True)
@@ -28,18 +48,11 @@ class Settings:
 
     def table_name(self, logical: str) -> str:
         """Physical table name for a topology table (`TABLE_<NAME>`, set from the topology)."""
-        try:
-            return os.environ[f"TABLE_{logical.upper()}"]
-        except KeyError:
-            raise RuntimeError(f"TABLE_{logical.upper()} is not set") from None
+        return resource(f"TABLE_{logical.upper()}")
 
     def bucket_name(self, logical: str) -> str:
         """Physical bucket name for a topology bucket (`BUCKET_<NAME>`, from the topology)."""
-        variable = f"BUCKET_{logical.upper().replace('-', '_')}"
-        try:
-            return os.environ[variable]
-        except KeyError:
-            raise RuntimeError(f"{variable} is not set") from None
+        return resource(f"BUCKET_{logical.upper().replace('-', '_')}")
 
 
 def _csv(value: str) -> tuple[str, ...]:

@@ -11,13 +11,13 @@ first refused call, since Lambda will send everything after it again anyway.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 from catalog.core import aws
 from catalog.core.observability import logger
+from catalog.core.settings import resource
 from catalog.events.envelope import ChangeEvent, category_of, change_events
 
 PUBLISH_BATCH_MAX = 10
@@ -37,7 +37,7 @@ def message_attributes(event: ChangeEvent) -> dict[str, dict[str, str]]:
 
 
 def topic_arn() -> str:
-    return os.environ["TOPIC_PRODUCT_CHANGES"]
+    return resource("TOPIC_PRODUCT_CHANGES")
 
 
 def publish(records: Sequence[dict[str, Any]], sns: Any = None) -> dict[str, Any]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
 from catalog.core import aws
+from catalog.core.settings import resource
 
 QUEUE_VARIABLE = "QUEUE_EXPORTS"  # the topology's queue `exports`
 
@@ -18,13 +18,13 @@ def _sqs() -> Any:
 
 class ExportQueue:
     def send(self, job_id: str) -> None:
-        _sqs().send_message(QueueUrl=os.environ[QUEUE_VARIABLE], MessageBody=job_id)
+        _sqs().send_message(QueueUrl=resource(QUEUE_VARIABLE), MessageBody=job_id)
 
     def retry_in(self, receipt_handle: str, delay_s: int) -> None:
         """Deliver a received message again after `delay_s` seconds, not after the queue's
         visibility timeout (which covers a whole run of the worker: 90 minutes)."""
         _sqs().change_message_visibility(
-            QueueUrl=os.environ[QUEUE_VARIABLE],
+            QueueUrl=resource(QUEUE_VARIABLE),
             ReceiptHandle=receipt_handle,
             VisibilityTimeout=delay_s,
         )

@@ -9,11 +9,11 @@ report). S3 and SQS errors stay here.
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from typing import Any
 
 from catalog.core import aws
+from catalog.core.settings import resource
 from catalog.images.storage import MediaBucket
 
 IMPORTS_BUCKET = "imports"  # the topology's bucket
@@ -66,7 +66,7 @@ class ChunkQueue:
 
     def send(self, messages: list[dict[str, Any]]) -> None:
         """Queue every message, or raise (the splitter runs again and sends them again)."""
-        url = os.environ[CHUNK_QUEUE_ENV]
+        url = resource(CHUNK_QUEUE_ENV)
         for start in range(0, len(messages), 10):
             batch = messages[start : start + 10]
             answer = _sqs().send_message_batch(

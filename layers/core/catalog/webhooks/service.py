@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import uuid
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from ulid import ULID
 
 from catalog.core import aws
 from catalog.core.errors import ValidationFailed
+from catalog.core.settings import resource
 from catalog.core.types import iso_millis
 from catalog.webhooks.repository import WebhookRepository
 from catalog.webhooks.schemas import (
@@ -58,7 +58,7 @@ def delivery_message(webhook_id: str, event: dict[str, Any]) -> str:
 
 def enqueue_deliveries(pairs: list[tuple[str, dict[str, Any]]]) -> list[int]:
     """Queue (webhook id, event) deliveries; the indexes of those SQS refused."""
-    url = os.environ["QUEUE_WEBHOOK_DELIVERIES"]
+    url = resource("QUEUE_WEBHOOK_DELIVERIES")
     refused: list[int] = []
     for start in range(0, len(pairs), 10):
         chunk = pairs[start : start + 10]
