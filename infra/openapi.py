@@ -404,10 +404,8 @@ def _is_problem(response: dict[str, Any] | None) -> bool:
 def _add_not_ready(operation: dict[str, Any]) -> None:
     """Health's 503 also as the local runner answers it until its demo data is seeded (the
     local gateway's own answer; a deployed stage never gives it)."""
-    from catalog.core.errors import NotReady
     from infra.local.gateway.server import STARTING
 
-    assert isinstance(STARTING, NotReady)
     unavailable = operation["responses"]["503"]
     unavailable["description"] += (
         "; or, from the local runner until its demo data is seeded, a `not-ready` problem "
