@@ -42,6 +42,7 @@ def local_system() -> Iterator[Any]:
     # Without the stage's throttles: the suite signs in faster than the auth routes' 5/s
     # allow (tests/e2e/test_throttling.py runs a gateway with them).
     system = LocalSystem(port=0, throttling=False).start(ready=False)
+    _refuse_in_process_mocks()
     settings.settings.cache_clear()  # the environment now names the local resources
     cursor._signing_key.cache_clear()
     principal._key_set.cache_clear()
@@ -55,6 +56,24 @@ def local_system() -> Iterator[Any]:
     system.mark_ready()
     yield system
     system.stop()
+
+
+def _refuse_in_process_mocks() -> None:
+    """moto keeps one state per process, which the local system's moto server and every
+    other in-process moto server share; `mock_aws` resets all of it when it starts and
+    stops, so a test using it would wipe this worker's tables and queues, and the tests that
+    run after it there would fail with "resource not found". It is refused here, loudly;
+    what needs it runs in a child process (tests/integration/test_bench_moto_index.py)."""
+    from moto.core.models import MockAWS
+
+    def refused(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(
+            "mock_aws would reset the moto state this worker's local system runs on: "
+            "use a ThreadedMotoServer of the test's own in a region of its own, or a child "
+            "process"
+        )
+
+    MockAWS.start = refused  # type: ignore[method-assign]
 
 
 @pytest.hookimpl(trylast=True)

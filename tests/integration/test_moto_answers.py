@@ -10,19 +10,24 @@ consumed capacity the rest of the answer carries.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from moto import mock_aws
 from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoResult
+from moto.server import ThreadedMotoServer
 
 from infra.local.moto.speed import written_directly
 
-TABLE = "answers"
+TABLE = f"answers-{uuid.uuid4().hex[:8]}"
+# A region no other test's system uses: moto keeps one state per process, which this
+# module's server shares with the local system a worker may run (never `mock_aws`: it
+# resets every backend of the process, that system's tables and queues included).
+REGION = "eu-west-3"
 
 numbers = st.one_of(
     st.integers(-(10**20), 10**20).map(str),
@@ -73,9 +78,12 @@ def answers() -> Iterator[tuple[Any, list[tuple[str, Any, Any]]]]:
         assert direct is None or direct[:2] == answer[:2]
         return answer
 
-    with mock_aws(), pytest.MonkeyPatch.context() as patch:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    with pytest.MonkeyPatch.context() as patch:
         patch.setattr(DynamoResult, "execute_result", both)
-        client = boto3.client("dynamodb", region_name="us-east-1")
+        client = boto3.client("dynamodb", region_name=REGION, endpoint_url=f"http://{host}:{port}")
         client.create_table(
             TableName=TABLE,
             KeySchema=[
@@ -89,6 +97,8 @@ def answers() -> Iterator[tuple[Any, list[tuple[str, Any, Any]]]]:
             BillingMode="PAY_PER_REQUEST",
         )
         yield client, compared
+        client.delete_table(TableName=TABLE)
+    server.stop()
 
 
 counter = iter(range(10**9))
@@ -141,3 +151,16 @@ def test_items_written_directly_are_the_json_moto_writes(
     for name, moto_json, written in compared:
         if written is not None:
             assert written == moto_json, name
+
+
+def test_moto_s_in_process_mock_is_refused_beside_the_local_system(local_system: Any) -> None:
+    # Given the worker's local system, on the moto state of this process
+    from moto import mock_aws
+
+    # When a test starts moto's in-process mock, which resets that state
+    # Then it is refused before it resets anything
+    with pytest.raises(RuntimeError, match="reset the moto state"):
+        mock_aws().start()
+    # And the local system's tables are still there
+    tables = boto3.client("dynamodb", endpoint_url=local_system.aws_url).list_tables()
+    assert local_system.names["tables"]["products"] in tables["TableNames"]
