@@ -80,7 +80,7 @@ contract: setup $(NODE_TOOLS)/.installed  ## fail on a breaking change against t
 lint: setup  ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/core/catalog functions infra
+	$(VENV)/bin/mypy layers/core/catalog functions infra cli
 
 # Branch coverage of catalog, functions and infra (pyproject.toml's [tool.coverage]): 90%
 # when the floor was set (2026-12-01); one point less, for the run-to-run spread of the

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import requests
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from cli.client import Api, Client
@@ -34,6 +33,7 @@ from cli.products import (
     Tags,
     filters,
 )
+from cli.progress import progress_bar
 
 # soft_wrap: a command to copy is never cut across lines, whatever the terminal width
 console = Console(highlight=False, soft_wrap=True)
@@ -58,15 +58,8 @@ def follow(
     """Poll the job at `path` until it is done or failed, showing `counts` (done, total)
     as a progress bar; on Ctrl-C, leave it running and say how to look at it again."""
     job: dict[str, Any] = client.call("GET", path)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        TimeElapsedColumn(),
-    )
     try:
-        with Progress(*columns, console=stderr, transient=False) as progress:
+        with progress_bar(stderr, "rows") as progress:
             done, total = counts(job)
             task = progress.add_task(label, total=total, completed=done)
             while job["status"] not in FINISHED:

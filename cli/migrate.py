@@ -12,21 +12,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress, TaskID
 from rich.table import Table as RichTable
-from rich.text import Text
 
 from cli.errors import one_line_errors
+from cli.progress import progress_bar
 from cli.target import Endpoint, Stage, Table, Target, select
 
 app = typer.Typer(help="Data migrations: versioned, resumable changes to stored items.")
@@ -93,25 +83,8 @@ class Bar:
         self.progress.update(task, completed=event.scanned, total=total, changed=event.changed)
 
 
-class RateColumn(ProgressColumn):
-    """Items scanned per second."""
-
-    def render(self, task: Task) -> Text:
-        return Text(f"{task.speed:,.0f} items/s" if task.speed else "")
-
-
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("scanned, {task.fields[changed]} changed"),
-        RateColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    )
+    return progress_bar(console, "items", " scanned, {task.fields[changed]} changed")
 
 
 def _report(verb: str, result: object, target: Target, dry_run: bool) -> None:
