@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from infra.local.pump.sqs import messages_held
+from tests.e2e.receiver import Receiver
 from tests.users import User, demo_user
 
 
@@ -57,3 +58,38 @@ def queue_depth(system: Any, queue: str) -> int:
     """The messages of one of `system`'s queues: visible, in flight and delayed."""
     sqs = boto3.client("sqs", endpoint_url=system.aws_url, region_name=system.region)
     return messages_held(sqs, system.names["queues"][queue])
+
+
+ALL_PRODUCT_EVENTS = [
+    "product.created",
+    "product.updated",
+    "product.deleted",
+    "product.published",
+    "product.price_changed",
+]
+
+
+@pytest.fixture
+def register(local_system: Any) -> Iterator[Callable[..., tuple[Receiver, dict[str, Any]]]]:
+    """Start a receiver and register it as a webhook (as the demo admin); both go away
+    after the test."""
+    admin = Api(local_system.url, demo_user(local_system.url, "admin"))
+    made: list[tuple[Receiver, str]] = []
+
+    def make(
+        decide: Callable[[dict[str, Any], int], int] = lambda event, attempt: 200,
+        events: list[str] | None = None,
+    ) -> tuple[Receiver, dict[str, Any]]:
+        receiver = Receiver(decide).start()
+        response = admin.post(
+            "/v1/webhooks",
+            json={"url": receiver.url, "events": events or ALL_PRODUCT_EVENTS, "description": "t"},
+        )
+        assert response.status_code == 201, response.text
+        made.append((receiver, response.json()["id"]))
+        return receiver, response.json()
+
+    yield make
+    for receiver, webhook_id in made:
+        admin.delete(f"/v1/webhooks/{webhook_id}")
+        receiver.stop()

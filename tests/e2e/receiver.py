@@ -71,3 +71,8 @@ class Receiver:
     def all(self) -> list[Received]:
         with self.lock:
             return list(self.requests)
+
+
+def events_for(receiver: Receiver, product_id: str) -> list[dict[str, Any]]:
+    """The change events of one product that `receiver` accepted."""
+    return [r.event for r in receiver.accepted() if r.event["subject"] == f"products/{product_id}"]

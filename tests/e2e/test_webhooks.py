@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -15,49 +14,13 @@ import pytest
 from catalog.events.signature import verify
 from tests.conftest import product_payload
 from tests.e2e.conftest import Api
-from tests.e2e.receiver import Receiver
+from tests.e2e.receiver import events_for
 from tests.users import demo_user
-
-ALL_PRODUCT_EVENTS = [
-    "product.created",
-    "product.updated",
-    "product.deleted",
-    "product.published",
-    "product.price_changed",
-]
 
 
 @pytest.fixture(scope="module")
 def admin(local_system: Any) -> Api:
     return Api(local_system.url, demo_user(local_system.url, "admin"))
-
-
-@pytest.fixture
-def register(admin: Api) -> Iterator[Callable[..., tuple[Receiver, dict[str, Any]]]]:
-    """Start a receiver and register it as a webhook; both go away after the test."""
-    made: list[tuple[Receiver, str]] = []
-
-    def make(
-        decide: Callable[[dict[str, Any], int], int] = lambda event, attempt: 200,
-        events: list[str] | None = None,
-    ) -> tuple[Receiver, dict[str, Any]]:
-        receiver = Receiver(decide).start()
-        response = admin.post(
-            "/v1/webhooks",
-            json={"url": receiver.url, "events": events or ALL_PRODUCT_EVENTS, "description": "t"},
-        )
-        assert response.status_code == 201, response.text
-        made.append((receiver, response.json()["id"]))
-        return receiver, response.json()
-
-    yield make
-    for receiver, webhook_id in made:
-        admin.delete(f"/v1/webhooks/{webhook_id}")
-        receiver.stop()
-
-
-def events_for(receiver: Receiver, product_id: str) -> list[dict[str, Any]]:
-    return [r.event for r in receiver.accepted() if r.event["subject"] == f"products/{product_id}"]
 
 
 def test_a_write_reaches_the_webhook_signed_with_its_secret(
