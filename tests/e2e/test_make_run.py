@@ -13,6 +13,8 @@ from pathlib import Path
 
 import requests
 
+from catalog.migrations.registry import discover
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -62,8 +64,10 @@ def test_the_local_runner_serves_seeded_products_and_stops_cleanly() -> None:
         skus = {p["sku"] for p in requests.get(f"{url}/v1/products", timeout=10).json()["items"]}
         assert {"MUG-001", "LAMP-042"} <= skus
         assert "TEE-ORG-M" not in skus  # a draft: hidden from anonymous readers
-        # And it printed the demo users' emails
+        # And it applied every migration before seeding, as a deploy does
         output = "".join(lines)
+        assert f"Migrations     {len(discover())} applied" in output
+        # And it printed the demo users' emails
         for email in ("admin@example.com", "editor@example.com", "viewer@example.com"):
             assert email in output
     finally:
