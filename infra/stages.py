@@ -37,6 +37,10 @@ class Stage:
     # Who hears the alarms: an email address subscribed to the stage's ops topic (None: set a
     # subscription yourself, e.g. a pager or chat integration on the topic).
     ops_email: str | None = None
+    # The share of the API's answers that are 5XX (0.01: 1%) which, in any 5 minutes,
+    # raises an alarm. While traffic is light that is a single failure; at volume, an
+    # occasional one does not wake anybody.
+    api_5xx_alarm_rate: float = 0.01
     # The API's p99 latency (ms) that, for 15 minutes, raises an alarm.
     api_p99_alarm_ms: int = 2000
     retain_data: bool = True  # keep tables when the stack is deleted

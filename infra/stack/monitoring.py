@@ -163,7 +163,17 @@ class Monitoring(Concern):
             api_stage=api.deployment_stage.stage_name,
             alarm_friendly_name="api",
             human_readable_name="REST API",
-            add5_xx_fault_count_alarm=self._any("API answered 5XX"),
+            # The library's fault rate is the Average of 5XXError, which API Gateway
+            # counts 0 or 1 per request: the share of requests answered 5XX.
+            add5_xx_fault_rate_alarm={
+                "Critical": mc.ErrorRateThreshold(
+                    max_error_rate=self.stage.api_5xx_alarm_rate,
+                    alarm_description_override=self._describe(
+                        f"API answered 5XX to over {self.stage.api_5xx_alarm_rate:.0%} of "
+                        "requests in 5 minutes"
+                    ),
+                )
+            },
             add_latency_p99_alarm={
                 "Critical": mc.LatencyThreshold(
                     max_latency=Duration.millis(limit),

@@ -52,7 +52,7 @@ def test_the_alarms_the_operations_issue_asks_for_exist(dev: Any) -> None:
     def some(text: str) -> int:
         return sum(text in d for d in descriptions)
 
-    assert some("API answered 5XX") == 1
+    assert some("API answered 5XX to over 1% of requests") == 1
     assert some("API p99 latency over 2000 ms") == 1
     assert some("function errors") == len(topology.FUNCTIONS)
     assert some("function throttled") == len(topology.FUNCTIONS)

@@ -195,7 +195,9 @@ def test_function_and_api_alarms_keep_their_thresholds(dev: Any) -> None:
     assert (stats or [latency.get("ExtendedStatistic")], latency["Threshold"]) == (["p99"], 2000)
     assert metric_of(latency) == "Latency"
     # The API's own stage (the library's default stage name is "prod", in every stage)
-    faults = watched_metric(alarms["catalog dev: API answered 5XX"])
+    faults = watched_metric(
+        alarms["catalog dev: API answered 5XX to over 1% of requests in 5 minutes"]
+    )
     assert faults["MetricName"] == "5XXError"
     dimensions = {d["Name"]: d["Value"] for d in faults["Dimensions"]}
     stage_ids = set(dev.of_type("AWS::ApiGateway::Stage"))

@@ -295,7 +295,11 @@ def test_api_5xx_has_an_alarm(dev: Any) -> None:
             for m in watched_metrics(a)
         )
     ]
-    assert (faults["Threshold"], faults["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    # Over 1% of the requests: the Average of 5XXError (0 or 1 per request)
+    assert (faults["Threshold"], faults["ComparisonOperator"]) == (0.01, "GreaterThanThreshold")
+    stats = [m["MetricStat"]["Stat"] for m in faults.get("Metrics", []) if "MetricStat" in m]
+    assert (stats or [faults.get("Statistic")]) == ["Average"]
+    assert faults["EvaluationPeriods"] == 1
 
 
 def test_dashboard_shows_api_and_function_metrics(dev: Any) -> None:
