@@ -1,5 +1,7 @@
 """`python -m cli migrate ...` against moto server: what it prints, its exit status, and that
-a refusal is one line on stderr with nothing written."""
+a refusal (bad input, a gap in the numbering, a module that does not import, an applied
+migration edited or missing since, a lease another runner holds) is one line on stderr
+with nothing written."""
 
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ from tests.migration_tables import (
 )
 
 pytestmark = pytest.mark.xdist_group("migrations")
+# The number a migration added by a test gets (after the shipped ones).
+NEXT = len(registry.discover()) + 1
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +60,28 @@ def cli(endpoint: MotoEndpoint, table: str, *args: str) -> tuple[int, str, str]:
         catch_exceptions=False,
     )
     return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped migrations, which the CLI (run in this process) reads instead."""
+    directory = tmp_path / "steps"
+    directory.mkdir()
+    for path in registry.STEPS_DIR.glob("0*.py"):
+        (directory / path.name).write_text(path.read_text())
+    monkeypatch.setattr(registry, "STEPS_DIR", directory)
+    return directory
+
+
+def refused(endpoint: MotoEndpoint, table: str, args: list[str], message: str) -> None:
+    """`migrate ARGS` exits 1 with `message` on one line of stderr (no traceback), and the
+    table holds exactly what it held before."""
+    before = scan_all(endpoint.client, table)
+    code, _, err = cli(endpoint, table, *args)
+    assert code == 1, err
+    assert message in err and err.count("\n") == 1 and err.startswith("error:"), err
+    assert "Traceback" not in err
+    assert scan_all(endpoint.client, table) == before
 
 
 def test_status_up_and_down_tell_what_they_did(endpoint: MotoEndpoint, table: str) -> None:
@@ -94,11 +120,7 @@ def test_status_up_and_down_tell_what_they_did(endpoint: MotoEndpoint, table: st
 def test_bad_input_is_one_line_and_a_non_zero_exit(
     endpoint: MotoEndpoint, table: str, args: list[str], message: str
 ) -> None:
-    before = scan_all(endpoint.client, table)
-    code, _, err = cli(endpoint, table, *args)
-    assert code == 1
-    assert message in err and err.count("\n") == 1 and err.startswith("error:")
-    assert scan_all(endpoint.client, table) == before
+    refused(endpoint, table, args, message)
 
 
 def test_a_table_that_does_not_exist_is_refused(endpoint: MotoEndpoint, table: str) -> None:
@@ -116,13 +138,8 @@ def test_an_unreachable_endpoint_is_refused(table: str) -> None:
 
 
 def test_new_writes_the_next_numbered_skeleton_which_refuses_to_run_unwritten(
-    endpoint: MotoEndpoint, table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    endpoint: MotoEndpoint, table: str, steps: Path
 ) -> None:
-    steps = tmp_path / "steps"
-    steps.mkdir()
-    for path in registry.STEPS_DIR.glob("0*.py"):
-        (steps / path.name).write_text(path.read_text())
-    monkeypatch.setattr(registry, "STEPS_DIR", steps)
     # When a new migration is asked for
     code = CliRunner().invoke(app, ["migrate", "new", "Price cents!"]).exit_code
     # Then the next number is written, and it imports
@@ -134,6 +151,82 @@ def test_new_writes_the_next_numbered_skeleton_which_refuses_to_run_unwritten(
     code, _, err = cli(endpoint, table, "up")
     assert code == 1 and f"{written.stem} failed on item" in err
     assert "NotImplementedError: write the forward step" in err
+
+
+# --- refusals the engine makes, as the CLI tells them: exit status 1, one line, nothing written
+
+
+@pytest.mark.parametrize("args", [["up"], ["down", "--to", "0000"], ["status"]])
+def test_a_gap_in_the_numbering_is_refused(
+    endpoint: MotoEndpoint, table: str, steps: Path, args: list[str]
+) -> None:
+    # Given a migration, complete but for its number: one past the next
+    after_gap = steps / f"{NEXT + 1:04d}_after_a_gap.py"
+    after_gap.write_text("DESCRIPTION = 'x'\nKINDS = ('sku',)\ndef forward(item):\n  return []\n")
+    # When any migrate command runs, it is refused, naming the number expected and the file
+    refused(endpoint, table, args, f"without gaps: expected {NEXT:04d}, found {after_gap.name}")
+
+
+@pytest.mark.parametrize("removed", ["the newest", "an earlier one"])
+def test_an_applied_migration_the_code_no_longer_has_is_refused(
+    endpoint: MotoEndpoint, table: str, steps: Path, removed: str
+) -> None:
+    # Given every migration applied
+    code, _, err = cli(endpoint, table, "up")
+    assert code == 0, err
+    # When the code no longer has one of them (older code run against the table, or a
+    # module deleted), a run is refused
+    shipped = sorted(steps.glob("0*.py"))
+    if removed == "the newest":
+        shipped[-1].unlink()
+        message = f"the table has migration {shipped[-1].stem}, which this code does not have"
+    else:
+        shipped[1].unlink()
+        message = f"expected {shipped[1].name[:4]}, found {shipped[2].name}"
+    refused(endpoint, table, ["up"], message)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("def forward(item:\n", "does not import (SyntaxError:"),
+        ("import no_such_module\n", "does not import (ModuleNotFoundError:"),
+        ("DESCRIPTION = 'x'\nKINDS = ('sku',)\n", "must define DESCRIPTION, KINDS and forward"),
+    ],
+    ids=["syntax error", "import error", "no forward step"],
+)
+def test_a_migration_module_that_does_not_load_is_refused(
+    endpoint: MotoEndpoint, table: str, steps: Path, source: str, message: str
+) -> None:
+    # Given a new migration module that is broken
+    (steps / f"{NEXT:04d}_broken.py").write_text(source)
+    # When migrations are run, the run is refused, naming the module, and nothing is written
+    refused(endpoint, table, ["up"], f"migration {NEXT:04d}_broken {message}")
+
+
+@pytest.mark.parametrize("args", [["up"], ["down", "--to", "0000"]])
+def test_an_applied_migration_edited_since_is_refused(
+    endpoint: MotoEndpoint, table: str, steps: Path, args: list[str]
+) -> None:
+    # Given the baseline applied, then edited (its checksum no longer the recorded one)
+    code, _, err = cli(endpoint, table, "up", "--to", "0001")
+    assert code == 0, err
+    baseline = steps / "0001_baseline.py"
+    baseline.write_text(baseline.read_text() + "\n# edited\n")
+    # When migrations are run either way, the run is refused and nothing is written
+    refused(endpoint, table, args, "migration 0001_baseline was edited after it was applied")
+    # And status shows which one was edited
+    code, out, _ = cli(endpoint, table, "status")
+    assert code == 0 and "(edited since)" in out
+
+
+def test_a_lease_held_by_another_live_runner_is_refused(endpoint: MotoEndpoint, table: str) -> None:
+    # Given another runner at work: it holds the lease, which has not expired
+    other = "cli:someone@elsewhere:4242"
+    state.Lease(endpoint.client, table, other).acquire()
+    # When migrations are run, the run is refused, naming the holder, and nothing is written
+    # (the lease stays the other runner's)
+    refused(endpoint, table, ["up"], f"another migration runner ({other}) holds the lease until")
 
 
 # The CLI as `python -m cli` runs it, with pages of 10 items (instead of 1,000) so that a run

@@ -4,14 +4,8 @@ Shipped in the core layer for the deploy-time runner; `cli/` drives the same fun
 """
 
 from catalog.migrations.errors import LeaseHeld, LeaseLost, MigrationError, MigrationFailed
-from catalog.migrations.runner import (
-    MigrationStatus,
-    ProgressEvent,
-    RunResult,
-    downgrade,
-    status,
-    upgrade,
-)
+from catalog.migrations.results import MigrationStatus, ProgressEvent, RunResult
+from catalog.migrations.runner import downgrade, status, upgrade
 
 __all__ = [
     "LeaseHeld",
