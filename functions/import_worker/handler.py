@@ -31,8 +31,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from catalog.core.observability import logger, metrics
 from catalog.imports.records import ImportRepository
-from catalog.imports.service import CHUNK_ATTEMPTS, ImportWorker
 from catalog.imports.storage import ChunkQueue, ImportFiles
+from catalog.imports.worker import CHUNK_ATTEMPTS, ImportWorker
 from catalog.products.repository import ProductRepository
 from catalog.products.service import ProductService
 

@@ -7,7 +7,7 @@ table's stream publishes the change events) and, after the last, the job's repor
 
 from __future__ import annotations
 
-from catalog.imports.service import CHUNK_ATTEMPTS
+from catalog.imports.worker import CHUNK_ATTEMPTS
 from infra.topology.model import (
     Bucket,
     BucketNotification,

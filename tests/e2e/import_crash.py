@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from catalog.imports import service as import_service, storage as import_storage
+from catalog.imports import storage as import_storage, writing as import_writing
 from infra import topology
 from infra.local.moto import cap_stream_records
 
@@ -26,7 +26,7 @@ FIRST_ROW, LAST_ROW, WRITES_BEFORE_CRASH = 4002, 4501, 5
 
 _state: dict[str, Any] = {"writes": 0, "crashed": False, "messages": []}
 _lock = threading.Lock()
-_real_write = import_service.ImportWorker._write_group
+_real_write = import_writing.ChunkWriter._write_group
 _real_send = import_storage.ChunkQueue.send
 
 
@@ -71,5 +71,5 @@ PUMP_SOURCES = {
 def install() -> None:
     # Nobody reads the products stream then: moto keeps its last records only.
     cap_stream_records()
-    import_service.ImportWorker._write_group = _write_group  # type: ignore[method-assign]
+    import_writing.ChunkWriter._write_group = _write_group  # type: ignore[method-assign]
     import_storage.ChunkQueue.send = _send  # type: ignore[method-assign]

@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 import pytest
 
-from catalog.imports.service import row_product_id
+from catalog.imports.writing import row_product_id
 from tests.e2e import import_crash
 from tests.e2e.conftest import Api, queue_depth
 from tests.imports import COLUMNS, product_row, report_rows, settled, start, unique_prefix, upload

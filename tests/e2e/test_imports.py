@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from catalog.imports import service as import_service
+from catalog.imports import worker as import_worker, writing as import_writing
 from tests.e2e.conftest import Api, queue_depth
 from tests.imports import (
     csv_bytes,
@@ -163,15 +163,15 @@ def test_a_chunk_failing_on_every_delivery_is_reported_row_by_row_and_the_job_en
         )
         for n in range(600)
     ]
-    second = import_service.CHUNK_ROWS + 2  # the header is row 1
-    real_write = import_service.ImportWorker._write_group
+    second = import_worker.CHUNK_ROWS + 2  # the header is row 1
+    real_write = import_writing.ChunkWriter._write_group
 
     def write_group(self: Any, group: list[Any], *args: Any) -> None:
         if group and group[0].row >= second:
             raise RuntimeError("injected: the table refuses this chunk")
         real_write(self, group, *args)
 
-    monkeypatch.setattr(import_service.ImportWorker, "_write_group", write_group)
+    monkeypatch.setattr(import_writing.ChunkWriter, "_write_group", write_group)
     dead_before = queue_depth(local_system, "import-chunks-dlq")
     # When it is imported, the second chunk failing on each of its deliveries
     job = run_import(api, csv_bytes(rows), timeout=240)

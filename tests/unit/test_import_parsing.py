@@ -8,17 +8,9 @@ import json
 
 import pytest
 
-from catalog.imports.parsing import (
-    MAX_ROW_BYTES,
-    CsvLayout,
-    FileRefused,
-    Record,
-    known_columns,
-    plan,
-    read_header,
-    read_row,
-    records,
-)
+from catalog.imports.chunks import plan
+from catalog.imports.reading import MAX_ROW_BYTES, FileRefused, Record, records
+from catalog.imports.rows import CsvLayout, known_columns, read_header, read_row
 from catalog.products.schemas import ProductCreate
 from tests.imports import COLUMNS, csv_bytes, jsonl_bytes, product_row
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from ulid import ULID
 
 from catalog.identity.principal import Principal
-from catalog.imports.parsing import RowProblem
-from catalog.imports.service import (
+from catalog.imports.rows import RowProblem
+from catalog.imports.writing import (
     MAX_WRITE_ITEMS,
     _Entry,
     _groups,
