@@ -43,15 +43,17 @@ def zipped_size(files: Iterable[tuple[Path, str]]) -> int:
 
 
 def tree(folder: Path, prefix: str = "") -> list[tuple[Path, str]]:
+    """The files of `folder` as shipped: without the bytecode local runs leave there (the
+    stack's assets exclude it, infra/stack/base.py NOT_SHIPPED)."""
     return [
         (path, prefix + path.relative_to(folder).as_posix())
         for path in folder.rglob("*")
-        if path.is_file()
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
     ]
 
 
 def ours(code: str, layers: Iterable[str]) -> dict[str, int]:
-    function = [p for p in tree(ROOT / code) if "__pycache__" not in p[1]]
+    function = tree(ROOT / code)
     sizes = {"code": zipped_size(function)}
     for layer in layers:
         folder = ROOT / ".build" / "layers" / layer

@@ -16,7 +16,15 @@ from constructs import Construct
 
 from infra import topology
 from infra.stack import base
-from infra.stack.base import ARCHITECTURE, LAYER_ASSETS, PYTHON, ROOT, Concern, construct_name
+from infra.stack.base import (
+    ARCHITECTURE,
+    LAYER_ASSETS,
+    NOT_SHIPPED,
+    PYTHON,
+    ROOT,
+    Concern,
+    construct_name,
+)
 from infra.stack.data import Data
 from infra.stack.events import Events
 from infra.stack.identity import Identity
@@ -119,7 +127,7 @@ class Functions(Concern):
         return lambda_.LayerVersion(
             self,
             "CoreLayer",
-            code=lambda_.Code.from_asset(str(folder)),
+            code=lambda_.Code.from_asset(str(folder), exclude=list(NOT_SHIPPED)),
             compatible_runtimes=[PYTHON],
             compatible_architectures=[ARCHITECTURE],
             description="catalog package and its third-party runtime dependencies",
@@ -140,7 +148,7 @@ class Functions(Concern):
             runtime=PYTHON,
             architecture=ARCHITECTURE,
             handler=spec.handler,
-            code=lambda_.Code.from_asset(str(ROOT / spec.code), exclude=["__pycache__", "*.pyc"]),
+            code=lambda_.Code.from_asset(str(ROOT / spec.code), exclude=list(NOT_SHIPPED)),
             layers=[self.layers[name] for name in spec.layers],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),

@@ -16,7 +16,7 @@ from constructs import Construct
 
 from infra import topology
 from infra.stack import base
-from infra.stack.base import ARCHITECTURE, LAYER_ASSETS, PYTHON, Concern
+from infra.stack.base import ARCHITECTURE, LAYER_ASSETS, NOT_SHIPPED, PYTHON, Concern
 from infra.stack.logical_ids import unique_id, unique_resource_name
 from infra.stages import Stage
 
@@ -47,7 +47,7 @@ class Media(Concern):
         return lambda_.LayerVersion(
             self,
             "ImagesLayer",
-            code=lambda_.Code.from_asset(str(folder)),
+            code=lambda_.Code.from_asset(str(folder), exclude=list(NOT_SHIPPED)),
             compatible_runtimes=[PYTHON],
             compatible_architectures=[ARCHITECTURE],
             description="Pillow, for the image processor alone",

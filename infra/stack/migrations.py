@@ -39,7 +39,7 @@ from aws_cdk import (
 from constructs import Construct, IConstruct
 
 from infra.stack import base
-from infra.stack.base import ARCHITECTURE, PYTHON, ROOT, Concern
+from infra.stack.base import ARCHITECTURE, NOT_SHIPPED, PYTHON, ROOT, Concern
 from infra.stages import Stage
 
 MIGRATIONS_PACKAGE = ROOT / "layers" / "core" / "catalog" / "migrations"
@@ -298,7 +298,7 @@ class Migrations(Concern):
             runtime=PYTHON,
             architecture=ARCHITECTURE,
             handler=f"handler.{handler}",
-            code=lambda_.Code.from_asset(str(WAITER_CODE), exclude=["__pycache__", "*.pyc"]),
+            code=lambda_.Code.from_asset(str(WAITER_CODE), exclude=list(NOT_SHIPPED)),
             memory_size=128,
             timeout=Duration.seconds(30),
             log_group=log_group,

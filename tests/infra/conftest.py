@@ -15,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / ".build" / "layers" / "core" / "python" / "catalog"
+PLANTED_BYTECODE = LAYER / "__pycache__" / "left_by_a_local_run.cpython-311.pyc"
 
 Resource = dict[str, Any]
 
@@ -189,6 +190,10 @@ def synthesize(stage: str, outdir: Path) -> Synth:
 def synth_stage(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Synth]:
     """Synthesize a stage on first request; later requests reuse it, or its failure."""
     _ensure_layer_built()
+    # Bytecode as local runs leave it beside the layer's sources, so that every synth of the
+    # session meets some (test_stack.py: no asset ships it).
+    PLANTED_BYTECODE.parent.mkdir(exist_ok=True)
+    PLANTED_BYTECODE.write_bytes(b"left by a local run")
     done: dict[str, Synth | BaseException] = {}
 
     def get(stage: str) -> Synth:

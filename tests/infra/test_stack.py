@@ -10,7 +10,7 @@ from aws_cdk.assertions import Match
 
 from infra import gateway_responses, topology
 from infra.stages import stage as stage_config
-from tests.infra.conftest import _getatt_targets, watched_metrics
+from tests.infra.conftest import PLANTED_BYTECODE, _getatt_targets, watched_metrics
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
@@ -307,3 +307,21 @@ def test_dashboard_shows_api_and_function_metrics(dev: Any) -> None:
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     for metric in ("Count", "Latency", "4XXError", "5XXError", "Errors", "Duration", "Throttles"):
         assert f'\\"{metric}\\"' in body, metric
+
+
+def test_no_asset_ships_the_bytecode_local_runs_leave(dev: Any) -> None:
+    # Given a layer build holding bytecode of another Python (conftest plants some, as the
+    # tests, `make run` and `make bench` leave it)
+    assert PLANTED_BYTECODE.is_file()
+    # When the stack is synthesized, its code assets staged
+    outdir = dev.template_file.parent
+    staged = [path for path in outdir.glob("asset.*") if path.is_dir()]
+    assert len(staged) >= len(topology.FUNCTIONS)
+    # Then none of them holds bytecode
+    bytecode = [
+        str(path.relative_to(outdir))
+        for folder in staged
+        for path in folder.rglob("*")
+        if path.name == "__pycache__" or path.suffix == ".pyc"
+    ]
+    assert bytecode == []
