@@ -21,6 +21,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import build_layers  # noqa: E402
 
+from infra.layer_pruning import shipped  # noqa: E402
+
 PEERS_BUILD = ROOT / ".build" / "peers"
 # What each peer's deployment package carries besides its own code (chalice's packager
 # bundles only its runtime module, chalice/app.py, not the CLI's dependencies).
@@ -43,12 +45,12 @@ def zipped_size(files: Iterable[tuple[Path, str]]) -> int:
 
 
 def tree(folder: Path, prefix: str = "") -> list[tuple[Path, str]]:
-    """The files of `folder` as shipped: without the bytecode local runs leave there (the
-    stack's assets exclude it, infra/stack/base.py NOT_SHIPPED)."""
+    """The files of `folder` as an asset ships them: the runtime's bytecode, not the other
+    Pythons' that local runs leave there (infra/layer_pruning.py NOT_SHIPPED)."""
     return [
         (path, prefix + path.relative_to(folder).as_posix())
         for path in folder.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+        if path.is_file() and shipped(path.name)
     ]
 
 

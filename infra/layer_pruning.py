@@ -16,6 +16,19 @@ import threading
 from collections.abc import Sequence
 from types import ModuleType
 
+# Bytecode: the build compiles the layers for the runtime's Python (scripts/build_layers.py
+# compile_bytecode); local runs (the tests, `make run`, `make bench`) leave their own
+# Python's beside it, which the runtime cannot use. A code asset ships the runtime's only:
+# NOT_SHIPPED in CDK's glob form (a later `!` pattern takes a file back), `shipped` as a test.
+RUNTIME_BYTECODE = "cpython-312"
+NOT_SHIPPED = ("*.pyc", f"!*.{RUNTIME_BYTECODE}.pyc")
+
+
+def shipped(name: str) -> bool:
+    """Whether an asset ships the file `name` (the rule of NOT_SHIPPED)."""
+    return not name.endswith(".pyc") or name.endswith(f".{RUNTIME_BYTECODE}.pyc")
+
+
 # Modules (with their submodules) no function imports, each with why.
 PRUNED_MODULES: dict[str, str] = {
     "aws_lambda_powertools.utilities.auth_alpha": "experimental; we authorize in catalog.core",

@@ -16,13 +16,11 @@ from aws_cdk import (
 )
 from constructs import Construct, IConstruct
 
+from infra.layer_pruning import NOT_SHIPPED as NOT_SHIPPED  # the assets' exclusions
 from infra.stages import Stage
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER_ASSETS = ROOT / ".build" / "layers"  # written by scripts/build_layers.py
-# Bytecode that local runs (tests, `make bench`, `make run`) leave beside the sources: built
-# by another Python than the runtime's 3.12, so dead weight in an asset; never shipped.
-NOT_SHIPPED = ("__pycache__", "*.pyc")
 
 PYTHON = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64

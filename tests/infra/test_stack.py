@@ -9,8 +9,9 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra import gateway_responses, topology
+from infra.layer_pruning import RUNTIME_BYTECODE, shipped
 from infra.stages import stage as stage_config
-from tests.infra.conftest import PLANTED_BYTECODE, _getatt_targets, watched_metrics
+from tests.infra.conftest import LAYER, PLANTED_BYTECODE, _getatt_targets, watched_metrics
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
@@ -309,19 +310,18 @@ def test_dashboard_shows_api_and_function_metrics(dev: Any) -> None:
         assert f'\\"{metric}\\"' in body, metric
 
 
-def test_no_asset_ships_the_bytecode_local_runs_leave(dev: Any) -> None:
+def test_assets_ship_the_runtime_s_bytecode_and_not_what_local_runs_leave(dev: Any) -> None:
     # Given a layer build holding bytecode of another Python (conftest plants some, as the
-    # tests, `make run` and `make bench` leave it)
+    # tests, `make run` and `make bench` leave it) beside the runtime's, where the build
+    # compiled it (scripts/build_layers.py, when a python3.12 is at hand)
     assert PLANTED_BYTECODE.is_file()
+    compiled = any(LAYER.rglob(f"*.{RUNTIME_BYTECODE}.pyc"))
     # When the stack is synthesized, its code assets staged
     outdir = dev.template_file.parent
     staged = [path for path in outdir.glob("asset.*") if path.is_dir()]
     assert len(staged) >= len(topology.FUNCTIONS)
-    # Then none of them holds bytecode
-    bytecode = [
-        str(path.relative_to(outdir))
-        for folder in staged
-        for path in folder.rglob("*")
-        if path.name == "__pycache__" or path.suffix == ".pyc"
-    ]
-    assert bytecode == []
+    files = [path for folder in staged for path in folder.rglob("*.pyc")]
+    # Then no asset holds another Python's bytecode
+    assert [str(path.relative_to(outdir)) for path in files if not shipped(path.name)] == []
+    # And the layer keeps the runtime's, as it was compiled
+    assert any(path.name.endswith(f".{RUNTIME_BYTECODE}.pyc") for path in files) == compiled
