@@ -629,7 +629,10 @@ def main() -> int:
     report["seconds"] = round(time.perf_counter() - begun, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    text = markdown(report) + f"\n(`make bench` took {report['seconds']} s.)\n"
+    text = (
+        markdown(report)
+        + f"\n(`benchmarks/bench.py`, this part of `make bench`, took {report['seconds']} s.)\n"
+    )
     (RESULTS / "report.md").write_text(text)
     publish(text)
     print(text)
