@@ -76,6 +76,11 @@ def _delimiter(line: str) -> str:
     return ";" if outside.count(";") > outside.count(",") else ","
 
 
+def _header_error(column: str, detail: str, kind: str) -> dict[str, str]:
+    """One entry of a refused header's `errors`, pointing at its column."""
+    return {"in": "file", "pointer": f"#/header/{column}", "detail": detail, "type": kind}
+
+
 def read_header(header: Record) -> CsvLayout:
     """The layout of a CSV file from its first record; `FileRefused` if it names columns
     the API does not know, names one twice, or lacks a required one."""
@@ -96,15 +101,7 @@ def read_header(header: Record) -> CsvLayout:
             ValidationFailed(
                 f"Unknown columns: {', '.join(repr(c) for c in unknown)}. "
                 f"The known columns are: {listing}.",
-                errors=[
-                    {
-                        "in": "file",
-                        "pointer": f"#/header/{c}",
-                        "detail": "unknown column",
-                        "type": "extra_forbidden",
-                    }
-                    for c in unknown
-                ],
+                errors=[_header_error(c, "unknown column", "extra_forbidden") for c in unknown],
             )
         )
     twice = sorted({c for c in columns if columns.count(c) > 1})
@@ -115,24 +112,8 @@ def read_header(header: Record) -> CsvLayout:
             ValidationFailed(
                 f"The header row is not usable: {'; '.join(problems)}. "
                 f"The known columns are: {listing}; required: {', '.join(required_columns())}.",
-                errors=[
-                    {
-                        "in": "file",
-                        "pointer": f"#/header/{c}",
-                        "detail": "column twice",
-                        "type": "duplicate",
-                    }
-                    for c in twice
-                ]
-                + [
-                    {
-                        "in": "file",
-                        "pointer": f"#/header/{c}",
-                        "detail": "missing column",
-                        "type": "missing",
-                    }
-                    for c in missing
-                ],
+                errors=[_header_error(c, "column twice", "duplicate") for c in twice]
+                + [_header_error(c, "missing column", "missing") for c in missing],
             )
         )
     return CsvLayout(delimiter, columns)

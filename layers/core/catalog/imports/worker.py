@@ -91,7 +91,7 @@ class ImportWorker:
         if job.status == "pending":
             if size != job.content_length:  # S3 enforces the form's range; never trust it alone
                 detail = f"The file has {size} bytes; {int(job.content_length)} were declared."
-                self._fail_pending(job_id, BadRequest(detail))
+                self.fail(job_id, BadRequest(detail), was="pending")
                 return "size differs"
             self._repository.transition(
                 job_id,
@@ -127,21 +127,13 @@ class ImportWorker:
         self._repository.set_plan(job_id, cut.rows_total, len(cut.chunks), self._clock())
         self._files.delete([upload_key(job_id)])
 
-    def fail(self, job_id: str, problem: CatalogError) -> None:
-        """End a running job as failed: nothing of it was written."""
+    def fail(self, job_id: str, problem: CatalogError, was: str = "running") -> None:
+        """End a job that is still `was` (running, or pending) as failed: nothing of it
+        was written."""
         self._repository.transition(
             job_id,
             "failed",
-            when=ImportJobItem.status == "running",
-            now=self._clock(),
-            problem=_problem_json(problem),
-        )
-
-    def _fail_pending(self, job_id: str, problem: CatalogError) -> None:
-        self._repository.transition(
-            job_id,
-            "failed",
-            when=ImportJobItem.status == "pending",
+            when=ImportJobItem.status == was,
             now=self._clock(),
             problem=_problem_json(problem),
         )
