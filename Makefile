@@ -82,10 +82,10 @@ lint: setup  ## ruff and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/core/catalog functions infra cli
 
-# Branch coverage of catalog, functions and infra (pyproject.toml's [tool.coverage]): 90%
-# when the floor was set (2026-12-01); one point less, for the run-to-run spread of the
-# threaded local system.
-COVERAGE_FLOOR := 89
+# Branch coverage of catalog, functions and infra (pyproject.toml's [tool.coverage]): 94%
+# on a fresh clone (2026-12-02; 90% when the floor was first set, 2026-12-01); one point
+# less, for the run-to-run spread of the threaded local system.
+COVERAGE_FLOOR := 93
 
 # Three workers on two cores: end-to-end tests spend much of their time waiting for events
 # to be delivered, and a third worker uses it (6.3 against 8.4 minutes, with coverage).
