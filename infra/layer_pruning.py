@@ -10,6 +10,7 @@ deployment.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.abc
 import sys
 import threading
@@ -25,8 +26,13 @@ NOT_SHIPPED = ("*.pyc", f"!*.{RUNTIME_BYTECODE}.pyc")
 
 
 def shipped(name: str) -> bool:
-    """Whether an asset ships the file `name` (the rule of NOT_SHIPPED)."""
-    return not name.endswith(".pyc") or name.endswith(f".{RUNTIME_BYTECODE}.pyc")
+    """Whether an asset ships the file `name`: NOT_SHIPPED read as CDK reads it (each
+    pattern matches the file's name; the last that matches decides, `!` keeps)."""
+    kept = True
+    for pattern in NOT_SHIPPED:
+        if fnmatch.fnmatchcase(name, pattern.removeprefix("!")):
+            kept = pattern.startswith("!")
+    return kept
 
 
 # Modules (with their submodules) no function imports, each with why.

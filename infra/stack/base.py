@@ -16,7 +16,6 @@ from aws_cdk import (
 )
 from constructs import Construct, IConstruct
 
-from infra.layer_pruning import NOT_SHIPPED as NOT_SHIPPED  # the assets' exclusions
 from infra.stages import Stage
 
 ROOT = Path(__file__).resolve().parents[2]

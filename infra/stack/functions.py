@@ -15,11 +15,11 @@ from aws_cdk import (
 from constructs import Construct
 
 from infra import topology
+from infra.layer_pruning import NOT_SHIPPED
 from infra.stack import base
 from infra.stack.base import (
     ARCHITECTURE,
     LAYER_ASSETS,
-    NOT_SHIPPED,
     PYTHON,
     ROOT,
     Concern,

@@ -15,8 +15,9 @@ from aws_cdk import (
 from constructs import Construct
 
 from infra import topology
+from infra.layer_pruning import NOT_SHIPPED
 from infra.stack import base
-from infra.stack.base import ARCHITECTURE, LAYER_ASSETS, NOT_SHIPPED, PYTHON, Concern
+from infra.stack.base import ARCHITECTURE, LAYER_ASSETS, PYTHON, Concern
 from infra.stack.logical_ids import unique_id, unique_resource_name
 from infra.stages import Stage
 

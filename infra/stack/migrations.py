@@ -38,8 +38,9 @@ from aws_cdk import (
 )
 from constructs import Construct, IConstruct
 
+from infra.layer_pruning import NOT_SHIPPED
 from infra.stack import base
-from infra.stack.base import ARCHITECTURE, NOT_SHIPPED, PYTHON, ROOT, Concern
+from infra.stack.base import ARCHITECTURE, PYTHON, ROOT, Concern
 from infra.stages import Stage
 
 MIGRATIONS_PACKAGE = ROOT / "layers" / "core" / "catalog" / "migrations"

@@ -15,10 +15,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from catalog.core import business_metrics as names
 from catalog.core.errors import BadRequest, CatalogError, Conflict, NotFound, Unauthorized
 from catalog.core.observability import logger, metrics
+from catalog.core.types import now_millis
 from catalog.identity.principal import Principal
 from catalog.users.directory import IssuedTokens, SignUpResult
 from catalog.users.schemas import Profile, Role
-from catalog.users.service import Profiles, now_millis
+from catalog.users.service import Profiles
 
 DEFAULT_ROLE: Role = "viewer"
 

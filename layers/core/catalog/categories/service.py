@@ -9,8 +9,8 @@ from typing import Protocol
 from catalog.categories.repository import Counting, missing_category
 from catalog.categories.schemas import Category, CategoryCreate, CategoryList, CategoryPatch
 from catalog.core.errors import Conflict, NotFound, ValidationFailed, VersionConflict
+from catalog.core.types import now_millis
 from catalog.identity.principal import Principal
-from catalog.users.service import now_millis
 
 MAX_DEPTH = 8
 

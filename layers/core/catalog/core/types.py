@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer
+
+
+def now_millis() -> datetime:
+    """Now, in UTC, to the millisecond: what `iso_millis` writes, so a time read back
+    equals the one written (every service's default clock)."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def iso_millis(moment: datetime) -> str:

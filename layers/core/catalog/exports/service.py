@@ -16,11 +16,12 @@ import dataclasses
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from catalog.core.cursor import page_cursor, position_after
 from catalog.core.errors import Conflict, Forbidden, NotFound
+from catalog.core.types import now_millis
 from catalog.exports.repository import Checkpoint, Job
 from catalog.exports.schemas import (
     MEDIA_TYPES,
@@ -82,11 +83,6 @@ class FileStore(Protocol):
     def presigned_get(self, key: str, expires_s: int, filename: str) -> str: ...
 
 
-def _now() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 @dataclasses.dataclass
 class _Sink:
     files: FileStore
@@ -104,7 +100,7 @@ class ExportService:
         products: ProductStore,
         files: FileStore | None = None,
         queue: JobQueue | None = None,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = now_millis,
         part_size: int = PART_SIZE,
         page_size: int = PAGE_SIZE,
     ) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from ulid import ULID
 
 from catalog.core.errors import Conflict, NotFound, VersionConflict
+from catalog.core.types import now_millis
 from catalog.identity.principal import Principal
 from catalog.images.schemas import (
     IMAGE_ID_PATTERN,
@@ -82,11 +83,6 @@ class Outcome:
 Recorded = Literal["recorded", "not-pending", "gone"]
 
 
-def _now() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 def _abandoned(image: ProductImage, now: datetime) -> bool:
     return image.status == "pending" and now > image.upload_expires_at + ABANDONED_AFTER
 
@@ -101,7 +97,7 @@ class ImageService:
         products: ProductService,
         store: ProductStore,
         objects: Objects,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = now_millis,
     ) -> None:
         self._products = products
         self._store = store

@@ -1,13 +1,12 @@
 """What the import service (`service.py`) and the worker (`worker.py`) are given: the
-imports bucket, the chunk queue and the products store as ports (no boto here), the clock,
-and the form of a job id. Both sides share them, so neither imports the other.
+imports bucket, the chunk queue and the products store as ports (no boto here), and the form of
+a job id. Both sides share them, so neither imports the other.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from catalog.images.schemas import UploadForm
@@ -15,11 +14,6 @@ from catalog.products.repository import Change
 from catalog.products.schemas import Product
 
 JOB_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-
-
-def now_millis() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 class Files(Protocol):

@@ -13,10 +13,10 @@ from ulid import ULID
 
 from catalog.core.cursor import page_cursor, position_after
 from catalog.core.errors import BadRequest, NotFound
-from catalog.core.types import iso_millis
+from catalog.core.types import iso_millis, now_millis
 from catalog.identity.principal import Principal
 from catalog.images.service import UPLOAD_FORM_TTL
-from catalog.imports.ports import JOB_ID, Files, now_millis
+from catalog.imports.ports import JOB_ID, Files
 from catalog.imports.records import (
     JOB_SK,
     ImportJobItem,

@@ -38,9 +38,9 @@ from catalog.core.errors import (
     InternalError,
     ValidationFailed,
 )
-from catalog.core.types import iso_millis
+from catalog.core.types import iso_millis, now_millis
 from catalog.imports.chunks import chunk_message, message_layout, plan
-from catalog.imports.ports import JOB_ID, Files, Queue, Store, now_millis
+from catalog.imports.ports import JOB_ID, Files, Queue, Store
 from catalog.imports.reading import FileRefused, records
 from catalog.imports.records import ImportJobItem, ImportRepository
 from catalog.imports.rows import Row, RowProblem, read_row

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from catalog.core.cursor import page_cursor, position_after
@@ -16,6 +16,7 @@ from catalog.core.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from catalog.core.types import now_millis
 from catalog.identity.principal import Principal
 from catalog.products.listing import ListingPlan, terms_of
 from catalog.products.schemas import (
@@ -57,13 +58,8 @@ def _may_change(product: Product, by: Principal | None) -> bool:
     return by is not None and (by.is_admin or (by.role == "editor" and by.sub == product.owner))
 
 
-def _now() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 class ProductService:
-    def __init__(self, store: ProductStore, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, store: ProductStore, clock: Callable[[], datetime] = now_millis) -> None:
         self._store = store
         self._clock = clock
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from catalog.core.cursor import page_cursor, position_after
 from catalog.core.errors import Conflict
+from catalog.core.types import now_millis
 from catalog.identity.principal import Principal
 from catalog.users.repository import position_of
 from catalog.users.schemas import AdminUserPatch, Profile, ProfilePatch, UserPage
@@ -36,11 +37,6 @@ class Revocations(Protocol):
     def disable(self, sub: str) -> None: ...
     def enable(self, sub: str) -> None: ...
     def limit_role(self, sub: str, role: str) -> None: ...
-
-
-def now_millis() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 class UserService:
