@@ -17,8 +17,8 @@ from catalog.core.errors import CatalogError, NotReady, Unauthorized
 from catalog.http.problems import problem
 from catalog.identity.principal import bearer_token, verify_signed_token
 from infra import gateway_responses
-from infra.local.gateway.events import decode_path, proxy_event, proxy_result
 from infra.local.gateway.protocol import CONTINUE, Limits, Reader, response_bytes
+from infra.local.gateway.proxy import decode_path, proxy_event, proxy_result
 from infra.local.gateway.request import Ended, Refused, Request
 from infra.local.gateway.routes import ANY, GatewayRoute, match, route_table, specificity
 from infra.local.gateway.throttle import Throttles, route_throttles
