@@ -47,7 +47,9 @@ def test_an_unknown_category_is_refused(local_system: Any) -> None:
 def test_published_products_and_price_drops_are_emailed_to_subscribers(
     local_system: Any, api: Api
 ) -> None:
-    # Given a user subscribed to lighting, and one subscribed to apparel only
+    # Given a quiet system: earlier tests' product events would email new subscribers too
+    local_system.drain_events(120)
+    # And a user subscribed to lighting, and one subscribed to apparel only
     reader, other = (new_user(local_system.url, tag="subscriber") for _ in range(2))
     Api(local_system.url, reader).request(
         "PUT", "/v1/users/me/subscriptions", json={"categories": ["lighting"]}

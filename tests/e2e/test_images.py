@@ -10,6 +10,7 @@ any writer of the bucket could, to show it refuses them.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import time
@@ -65,8 +66,9 @@ def upload(form: dict[str, Any], data: bytes, filename: str = "photo.jpg", **ove
     return response.status_code
 
 
-def settled(api: Api, product_id: str, image_id: str, timeout: float = 30) -> dict[str, Any]:
-    """The image once it is no longer pending (the queue delivers within seconds)."""
+def settled(api: Api, product_id: str, image_id: str, timeout: float = 120) -> dict[str, Any]:
+    """The image once it is no longer pending (the queue delivers within seconds; a loaded
+    machine, with earlier tests' uploads queued first, may take longer)."""
     deadline = time.monotonic() + timeout
     while True:
         product = api.get(f"/v1/products/{product_id}").json()
@@ -174,6 +176,7 @@ def test_the_form_pins_key_type_size_and_a_short_expiry(
     # When the owner asks for a form for a 5000-byte PNG
     before = datetime.now(UTC)
     body = ask(api, product_id, "image/png", 5000).json()
+    after = datetime.now(UTC)
     fields = body["upload"]["fields"]
     policy = decode_policy(fields)
     conditions = policy["conditions"]
@@ -187,10 +190,13 @@ def test_the_form_pins_key_type_size_and_a_short_expiry(
     assert ["content-length-range", 1, 5000] in conditions
     # And it is signed with AWS Signature Version 4
     assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
-    # And it expires within five minutes, as the answer says
+    # And it expires five minutes after it was signed (during the request), as the answer
+    # says (the policy's expiration is in whole seconds)
     expires = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    assert before + timedelta(minutes=4) < expires <= before + timedelta(minutes=5, seconds=2)
-    assert abs(datetime.fromisoformat(body["expires_at"]) - expires) < timedelta(seconds=2)
+    five = timedelta(minutes=5)
+    assert before + five - timedelta(seconds=1) <= expires <= after + five
+    took = after - before
+    assert abs(datetime.fromisoformat(body["expires_at"]) - expires) <= took + timedelta(seconds=1)
     # And it passes S3's own check
     # S3 would accept it as issued, for a file of the declared size
     now = datetime.now(UTC)
@@ -451,8 +457,13 @@ def test_only_renditions_are_served_never_uploads(
     # Then anonymous readers get nothing outside images/: refused while it exists, later gone
     assert requests.get(f"{base}/private-probe.txt", timeout=30).status_code == 403
     assert requests.get(upload_url, timeout=30).status_code in (403, 404)
-    # And once the upload is processed, it is gone while its rendition is served
+    # And once the upload is processed, it is gone while its rendition is served (the
+    # processor records the image as ready, then deletes the upload: awaited briefly)
     image = settled(api, product_id, answer["image_id"])
+    with contextlib.suppress(TimeoutError):
+        local_system.events.wait_until(
+            lambda: requests.get(upload_url, timeout=30).status_code == 404, timeout=30
+        )
     assert requests.get(upload_url, timeout=30).status_code == 404
     assert requests.get(image["renditions"][0]["url"], timeout=30).status_code == 200
     s3.delete_object(Bucket=bucket, Key="private-probe.txt")

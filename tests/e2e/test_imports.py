@@ -229,7 +229,7 @@ def test_a_form_used_again_changes_nothing(api: Api, local_system: Any) -> None:
     # When the same form sends another file of the same size
     other = data.replace(f"{prefix}-1".encode(), f"{prefix}-2".encode())
     assert upload(started["upload"], other).status_code == 204
-    local_system.drain_events()
+    local_system.drain_events(120)
     # Then the job and the catalog are as they were
     again = api.get(f"/v1/imports/{job['id']}").json()
     assert {k: v for k, v in again.items() if k != "report_url"} == {

@@ -190,6 +190,7 @@ def test_a_catalog_migrated_under_concurrent_writes_equals_one_written_fresh(
     running.clear()
     for editor in editors:
         editor.join(120)
+    assert not any(editor.is_alive() for editor in editors), "an editor is still writing"
     assert all(editor.error is None for editor in editors), [e.error for e in editors]
     assert result.done
     assert result.applied == ("0002_search_words_v2", "0003_category_active_counts")

@@ -163,7 +163,9 @@ def test_a_killed_runner_is_resumed_from_its_checkpoints_once_its_lease_expires(
     table, _products = old_catalog
     items = len(scan_all(endpoint.client, table))
     monkeypatch.setattr(scan, "PAGE_SIZE", 10)
-    monkeypatch.setattr(state, "LEASE_SECONDS", 1.0)
+    # A lease of 5 s: long enough for the second runner to come while the dead one's lease
+    # still holds on a loaded machine, short enough to wait out
+    monkeypatch.setattr(state, "LEASE_SECONDS", 5.0)
 
     # Given a runner that dies after three checkpoints, without releasing its lease
     class Killed(BaseException):
@@ -178,7 +180,7 @@ def test_a_killed_runner_is_resumed_from_its_checkpoints_once_its_lease_expires(
         upgrade(runner="killed-runner", to="0001", progress=die_after_three)
     monkeypatch.undo()
     monkeypatch.setattr(scan, "PAGE_SIZE", 10)
-    monkeypatch.setattr(state, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(state, "LEASE_SECONDS", 5.0)
     assert status()[0].state == "running"
     # When another runner comes while the lease is still held, it is refused, by name
     with pytest.raises(LeaseHeld, match="killed-runner"):
