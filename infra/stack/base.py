@@ -16,6 +16,7 @@ from aws_cdk import (
 )
 from constructs import Construct, IConstruct
 
+from infra.layer_pruning import NOT_SHIPPED
 from infra.stages import Stage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +24,13 @@ LAYER_ASSETS = ROOT / ".build" / "layers"  # written by scripts/build_layers.py
 
 PYTHON = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
+
+
+def code_asset(folder: Path) -> lambda_.Code:
+    """A function's or a layer's code from `folder`, as it ships: with the runtime's bytecode
+    and not what local runs leave beside it (infra/layer_pruning.py, NOT_SHIPPED)."""
+    return lambda_.Code.from_asset(str(folder), exclude=list(NOT_SHIPPED))
+
 
 # jsii enums carry names, not numbers: the CloudWatch Logs retention periods by day count.
 RETENTION = {

@@ -15,7 +15,6 @@ from aws_cdk import (
 from constructs import Construct
 
 from infra import topology
-from infra.layer_pruning import NOT_SHIPPED
 from infra.stack import base
 from infra.stack.base import (
     ARCHITECTURE,
@@ -127,7 +126,7 @@ class Functions(Concern):
         return lambda_.LayerVersion(
             self,
             "CoreLayer",
-            code=lambda_.Code.from_asset(str(folder), exclude=list(NOT_SHIPPED)),
+            code=base.code_asset(folder),
             compatible_runtimes=[PYTHON],
             compatible_architectures=[ARCHITECTURE],
             description="catalog package and its third-party runtime dependencies",
@@ -148,7 +147,7 @@ class Functions(Concern):
             runtime=PYTHON,
             architecture=ARCHITECTURE,
             handler=spec.handler,
-            code=lambda_.Code.from_asset(str(ROOT / spec.code), exclude=list(NOT_SHIPPED)),
+            code=base.code_asset(ROOT / spec.code),
             layers=[self.layers[name] for name in spec.layers],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),

@@ -15,7 +15,6 @@ from aws_cdk import (
 from constructs import Construct
 
 from infra import topology
-from infra.layer_pruning import NOT_SHIPPED
 from infra.stack import base
 from infra.stack.base import ARCHITECTURE, LAYER_ASSETS, PYTHON, Concern
 from infra.stack.logical_ids import unique_id, unique_resource_name
@@ -48,7 +47,7 @@ class Media(Concern):
         return lambda_.LayerVersion(
             self,
             "ImagesLayer",
-            code=lambda_.Code.from_asset(str(folder), exclude=list(NOT_SHIPPED)),
+            code=base.code_asset(folder),
             compatible_runtimes=[PYTHON],
             compatible_architectures=[ARCHITECTURE],
             description="Pillow, for the image processor alone",

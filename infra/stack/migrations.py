@@ -38,7 +38,6 @@ from aws_cdk import (
 )
 from constructs import Construct, IConstruct
 
-from infra.layer_pruning import NOT_SHIPPED
 from infra.stack import base
 from infra.stack.base import ARCHITECTURE, PYTHON, ROOT, Concern
 from infra.stages import Stage
@@ -299,7 +298,7 @@ class Migrations(Concern):
             runtime=PYTHON,
             architecture=ARCHITECTURE,
             handler=f"handler.{handler}",
-            code=lambda_.Code.from_asset(str(WAITER_CODE), exclude=list(NOT_SHIPPED)),
+            code=base.code_asset(WAITER_CODE),
             memory_size=128,
             timeout=Duration.seconds(30),
             log_group=log_group,
