@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import stat
 import time
@@ -62,7 +63,7 @@ def test_login_keeps_the_tokens_in_a_0600_file_and_never_prints_them(
     path = config_home / "catalog" / "credentials.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     stored = path.read_text()
-    entry = __import__("json").loads(stored)[local_system.url]
+    entry = json.loads(stored)[local_system.url]
     # And neither the token nor the password was printed
     assert entry["access_token"] not in result.output
     assert entry["refresh_token"] not in result.output
@@ -111,7 +112,7 @@ def test_products_list_and_get(local_system: Any, config_home: Path) -> None:
     assert listed.exit_code == 0, listed.output
     assert created["id"] in listed.output and created["sku"] in listed.output
     assert got.exit_code == 0, got.output
-    assert __import__("json").loads(got.output)["sku"] == created["sku"]
+    assert json.loads(got.output)["sku"] == created["sku"]
     # And an unknown id is one line, status 1
     missing = catalog(local_system, "products", "get", "01JC0000000000000000000000")
     assert missing.exit_code == 1 and "[404]" in missing.output
@@ -168,7 +169,22 @@ def test_export_end_to_end_into_a_file(
 def test_ctrl_c_leaves_the_export_running_and_says_how_to_look_at_it(
     local_system: Any, config_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given the admin signed in, and a Ctrl-C at the first wait for the job
+    # Given a product in a category of its own (the suite seeds no products: an export of a
+    # shared category would be empty when this test runs first), the admin signed in, and a
+    # Ctrl-C at the first wait for the job
+    editor, admin = demo_user(local_system.url, "editor"), demo_user(local_system.url, "admin")
+    category = f"cli-{uuid.uuid4().hex[:8]}"
+    requests.post(
+        local_system.url + "/v1/categories",
+        json={"slug": category, "name": "Cli"},
+        headers=admin.headers,
+        timeout=30,
+    ).raise_for_status()
+    body = product_payload(category=category)
+    response = requests.post(
+        local_system.url + "/v1/products", json=body, headers=editor.headers, timeout=30
+    )
+    assert response.status_code == 201, response.text
     assert sign_in(local_system).exit_code == 0
 
     def interrupted() -> float:
@@ -179,7 +195,7 @@ def test_ctrl_c_leaves_the_export_running_and_says_how_to_look_at_it(
     # When the export is started and interrupted
     with monkeypatch.context() as patched:
         patched.setattr(jobs, "poll_interval", interrupted)
-        result = catalog(local_system, "export", "--category", "kitchen", "-o", str(target))
+        result = catalog(local_system, "export", "--category", category, "-o", str(target))
     # Then the command stops with status 130, saying how to follow the job
     assert result.exit_code == 130, result.output
     started = re.search(r"export (\w{26}) started", result.output)
@@ -189,7 +205,6 @@ def test_ctrl_c_leaves_the_export_running_and_says_how_to_look_at_it(
     assert f"GET /v1/exports/{job_id}" in result.output
     assert not target.exists()
     # And the job goes on on the server: it ends done, and `exports show -o` fetches it
-    admin = demo_user(local_system.url, "admin")
     deadline = time.monotonic() + 120
     status = "pending"
     while status not in ("done", "failed") and time.monotonic() < deadline:
@@ -200,7 +215,8 @@ def test_ctrl_c_leaves_the_export_running_and_says_how_to_look_at_it(
     assert status == "done"
     shown = catalog(local_system, "exports", "show", job_id, "-o", str(target))
     assert shown.exit_code == 0, shown.output
-    assert target.read_text().count("\n") >= 1
+    lines = target.read_text().splitlines()
+    assert [json.loads(line)["sku"] for line in lines] == [body["sku"]]
 
 
 def test_commands_need_a_sign_in(local_system: Any, config_home: Path) -> None:
