@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from infra import layer_pruning
+from tests import local_systems
 from tests.factories import product_payload as product_payload  # the tests' import
 
 # Modules the Lambda layer leaves out fail to import in tests too, as they would in Lambda.
@@ -56,7 +57,9 @@ def local_system() -> Iterator[Any]:
     create_demo_users(system.url, system.aws_url, system.region, system.user_pool)
     seed_categories(system.url, login(system.url, DEMO_USERS["admin"], demo_password()))
     system.mark_ready()
+    local_systems.RUNNING.append(system)
     yield system
+    local_systems.RUNNING.remove(system)
     system.stop()
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
-import os
 import time
+import uuid
 from typing import Any
 
 import requests
@@ -15,11 +14,12 @@ import requests
 from tests.e2e.conftest import Api
 
 COLUMNS = ("sku", "name", "description", "price", "currency", "category", "tags", "stock", "status")
-_numbers = itertools.count(1)
 
 
 def unique_prefix(tag: str = "IMP") -> str:
-    return f"{tag}-{os.getpid()}-{next(_numbers)}-{time.time_ns() % 10**8}"
+    # One 12-character random word: a search reads the partition of its longest word, and
+    # the pid (in every factory product's SKU) must never be that word
+    return f"{tag}-{uuid.uuid4().hex[:12]}"
 
 
 def product_row(sku: str, **overrides: Any) -> dict[str, str]:

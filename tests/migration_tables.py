@@ -36,6 +36,7 @@ from catalog.products.service import ProductService
 from infra import topology
 from infra.local.moto import apply_correctness, apply_server_speedups, put_items
 from infra.local.provision import table_definition
+from tests import local_systems
 
 ADMIN = Principal(sub="admin-sub", role="admin")
 MOTO_ACCOUNT = "123456789012"  # moto's default account
@@ -52,7 +53,9 @@ class MotoEndpoint:
 
 @contextmanager
 def moto_endpoint() -> Iterator[MotoEndpoint]:
-    """A moto server, and the environment's AWS endpoint pointed at it (restored after)."""
+    """A moto server, and the environment's AWS endpoint pointed at it (restored after),
+    once the worker's local system (if any) is quiet: see tests/local_systems.py."""
+    local_systems.quiet()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     apply_correctness()  # conditional writes and transactions atomic, as in DynamoDB
     apply_server_speedups()  # as the local system's moto server: the same answers, sooner

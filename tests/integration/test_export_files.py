@@ -14,6 +14,7 @@ import pytest
 from catalog.core import aws, settings
 from catalog.exports.storage import ExportFiles
 from catalog.images import storage
+from tests import local_systems
 
 BUCKET = f"catalog-test-exports-{uuid.uuid4().hex[:8]}"
 
@@ -24,6 +25,7 @@ def files(local_system: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Export
     every moto backend of the process, the local system's tables and queues included)."""
     import boto3
 
+    local_systems.quiet()  # the system's own export jobs must not write into this bucket
     monkeypatch.setenv("BUCKET_EXPORTS", BUCKET)
     settings.settings.cache_clear()
     aws._session.cache_clear()
