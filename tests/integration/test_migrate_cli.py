@@ -1,4 +1,4 @@
-"""`python -m cli migrate ...` against moto server: what it prints, its exit status, and that
+"""`python -m cli migrate ...` (and `make migrate`) against moto server: what it prints, its exit status, and that
 a refusal (bad input, a gap in the numbering, a module that does not import, an applied
 migration edited or missing since, a lease another runner holds) is one line on stderr
 with nothing written."""
@@ -318,3 +318,49 @@ def test_a_runner_process_killed_mid_run_is_resumed_from_its_checkpoints(
     # And every item of the catalog is stamped
     items = data_items(endpoint.client, name).values()
     assert {item.get("schema_version", {}).get("N") for item in items} == {"1"}
+
+
+def make_migrate(aws_port: str) -> subprocess.CompletedProcess[str]:
+    """`make migrate` as a developer runs it: AWS_PORT names the local stack's moto server;
+    nothing else in the environment points at a table or an endpoint."""
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "TABLE_PRODUCTS")
+    }
+    return subprocess.run(
+        ["make", "--no-print-directory", "migrate"],
+        cwd=ROOT,
+        env={**environment, "AWS_PORT": aws_port, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_make_migrate_upgrades_the_local_stacks_table(endpoint: MotoEndpoint) -> None:
+    """The README's `make migrate`: the local stack's products table (its local name), on
+    the moto server of AWS_PORT, with no --endpoint or --table given."""
+    from cli.target import local_table
+    from infra import topology
+    from infra.local.provision import table_definition
+
+    # Given the local stack's products table with an old catalog, on the server of AWS_PORT
+    name = local_table()
+    request = table_definition(topology.TABLES["products"], name)
+    request.pop("StreamSpecification", None)
+    endpoint.client.create_table(**request)
+    store_old_catalog(endpoint.client, name, make_products(5, ["home"]), ["home"])
+    port = endpoint.url.rsplit(":", 1)[1]
+    # When `make migrate` runs with that AWS_PORT
+    done = make_migrate(port)
+    # Then it applies every shipped migration to that table
+    assert done.returncode == 0, done.stderr
+    shipped = registry.discover()
+    assert f"applied {', '.join(m.id for m in shipped)}" in done.stdout, done.stdout
+    for migration in shipped:
+        record = state.read_record(endpoint.client, name, migration.number)
+        assert record is not None and record.finished_at is not None, migration.id
+        assert record.checksum == migration.checksum
+    # And a second run has nothing to do
+    again = make_migrate(port)
+    assert again.returncode == 0 and "nothing to do" in again.stdout, again.stdout
