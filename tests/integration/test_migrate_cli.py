@@ -1,7 +1,7 @@
-"""`python -m cli migrate ...` (and `make migrate`) against moto server: what it prints, its exit status, and that
-a refusal (bad input, a gap in the numbering, a module that does not import, an applied
-migration edited or missing since, a lease another runner holds) is one line on stderr
-with nothing written."""
+"""`python -m cli migrate ...` and `make migrate` against moto server: what they print,
+the exit status, and that a refusal (bad input, a gap in the numbering, a module that does
+not import, an applied migration edited or missing since, a lease another runner holds) is
+one line on stderr with nothing written."""
 
 from __future__ import annotations
 
