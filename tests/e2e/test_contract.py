@@ -20,8 +20,7 @@ from tests.factories import (
 )
 from tests.users import User, demo_user, new_user
 
-# One worker, in the routes' order: the login example signs in before the reset example
-# changes that account's password.
+# One worker: the examples share one account (see _the_examples_account).
 pytestmark = pytest.mark.xdist_group("contract")
 OPERATIONS = [
     route
@@ -152,16 +151,30 @@ def test_the_documented_example_gets_a_documented_answer(
         target.clean_up()
 
 
+def _the_examples_account(local_system: Any) -> None:
+    """The auth examples' account (ada@example.com) exists with the password of the login
+    example, whichever of login, reset (which changes it) and register ran before."""
+    import boto3
+
+    registration = _example(document_route("register"))
+    # (registering it again answers the same)
+    requests.post(
+        local_system.url + "/v1/auth/register", json=registration, timeout=30
+    ).raise_for_status()
+    cognito = boto3.client("cognito-idp", endpoint_url=local_system.aws_url)
+    cognito.admin_set_user_password(
+        UserPoolId=local_system.user_pool.pool_id,
+        Username=registration["email"],
+        Password=_example(document_route("login"))["password"],
+        Permanent=True,
+    )
+
+
 def _send_the_example(
     local_system: Any, route: topology.Route, path: str, caller: User | None
 ) -> None:
-    if route.operation == "login":
-        # (the example's account exists: registering it again answers the same)
-        requests.post(
-            local_system.url + "/v1/auth/register",
-            json=_example(document_route("register")),
-            timeout=30,
-        ).raise_for_status()
+    if route.operation in ("login", "reset_password"):
+        _the_examples_account(local_system)
     # When the operation's documented example is sent
     response = requests.request(
         route.method,
