@@ -320,6 +320,38 @@ def test_a_runner_process_killed_mid_run_is_resumed_from_its_checkpoints(
     assert {item.get("schema_version", {}).get("N") for item in items} == {"1"}
 
 
+@pytest.fixture
+def child_moto() -> Iterator[str]:
+    """A moto server in a process of its own: the local stack's table name, created on the
+    module's in-process server, would be in the backends this worker's local system uses."""
+    import socket
+
+    import requests
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(url + "/moto-api/", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None and time.monotonic() < deadline, "no moto server"
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def make_migrate(aws_port: str) -> subprocess.CompletedProcess[str]:
     """`make migrate` as a developer runs it: AWS_PORT names the local stack's moto server;
     nothing else in the environment points at a table or an endpoint."""
@@ -337,20 +369,27 @@ def make_migrate(aws_port: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_make_migrate_upgrades_the_local_stacks_table(endpoint: MotoEndpoint) -> None:
+def test_make_migrate_upgrades_the_local_stacks_table(child_moto: str) -> None:
     """The README's `make migrate`: the local stack's products table (its local name), on
     the moto server of AWS_PORT, with no --endpoint or --table given."""
+    import boto3
+
     from cli.target import local_table
     from infra import topology
     from infra.local.provision import table_definition
+    from tests.migration_tables import old_category_item, old_layout_items
 
     # Given the local stack's products table with an old catalog, on the server of AWS_PORT
+    client = boto3.client("dynamodb", endpoint_url=child_moto)
     name = local_table()
     request = table_definition(topology.TABLES["products"], name)
     request.pop("StreamSpecification", None)
-    endpoint.client.create_table(**request)
-    store_old_catalog(endpoint.client, name, make_products(5, ["home"]), ["home"])
-    port = endpoint.url.rsplit(":", 1)[1]
+    client.create_table(**request)
+    products = make_products(5, ["home"])
+    items = [raw for product in products for raw in old_layout_items(product)]
+    for item in [*items, old_category_item("home", products)]:
+        client.put_item(TableName=name, Item=item)
+    port = child_moto.rsplit(":", 1)[1]
     # When `make migrate` runs with that AWS_PORT
     done = make_migrate(port)
     # Then it applies every shipped migration to that table
@@ -358,7 +397,7 @@ def test_make_migrate_upgrades_the_local_stacks_table(endpoint: MotoEndpoint) ->
     shipped = registry.discover()
     assert f"applied {', '.join(m.id for m in shipped)}" in done.stdout, done.stdout
     for migration in shipped:
-        record = state.read_record(endpoint.client, name, migration.number)
+        record = state.read_record(client, name, migration.number)
         assert record is not None and record.finished_at is not None, migration.id
         assert record.checksum == migration.checksum
     # And a second run has nothing to do
