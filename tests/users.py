@@ -57,5 +57,21 @@ def new_user(base_url: str, role: str = "viewer", *, tag: str = "user") -> User:
     return User(email, sub, token)
 
 
+def fresh_category(base_url: str, tag: str) -> str:
+    """A new category `<tag>-<random>`, made by the demo admin: a test's own partition of
+    the shared local system (other tests' products are never in it)."""
+    import uuid
+
+    slug = f"{tag}-{uuid.uuid4().hex[:8]}"
+    response = requests.post(
+        f"{base_url}/v1/categories",
+        json={"slug": slug, "name": tag.title()},
+        headers=demo_user(base_url, "admin").headers,
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return slug
+
+
 def auth(user: User | None) -> dict[str, Any]:
     return {"headers": user.headers} if user else {}

@@ -22,7 +22,7 @@ from cli import app, jobs
 from infra.local.demo_users import DEMO_USERS, demo_password
 from tests.cli_output import without_metrics
 from tests.factories import product_payload
-from tests.users import demo_user
+from tests.users import demo_user, fresh_category
 
 
 @pytest.fixture
@@ -122,14 +122,8 @@ def test_export_end_to_end_into_a_file(
     local_system: Any, config_home: Path, tmp_path: Path
 ) -> None:
     # Given products in a category of their own, and the admin signed in
-    editor, admin = demo_user(local_system.url, "editor"), demo_user(local_system.url, "admin")
-    category = f"cli-{uuid.uuid4().hex[:8]}"
-    requests.post(
-        local_system.url + "/v1/categories",
-        json={"slug": category, "name": "Cli"},
-        headers=admin.headers,
-        timeout=30,
-    ).raise_for_status()
+    editor = demo_user(local_system.url, "editor")
+    category = fresh_category(local_system.url, "cli")
     skus = []
     for n in range(3):
         body = product_payload(category=category, tags=[f"cli-{n}"], name=f"=cmd {n}")
@@ -172,14 +166,8 @@ def test_ctrl_c_leaves_the_export_running_and_says_how_to_look_at_it(
     # Given a product in a category of its own (the suite seeds no products: an export of a
     # shared category would be empty when this test runs first), the admin signed in, and a
     # Ctrl-C at the first wait for the job
-    editor, admin = demo_user(local_system.url, "editor"), demo_user(local_system.url, "admin")
-    category = f"cli-{uuid.uuid4().hex[:8]}"
-    requests.post(
-        local_system.url + "/v1/categories",
-        json={"slug": category, "name": "Cli"},
-        headers=admin.headers,
-        timeout=30,
-    ).raise_for_status()
+    editor = demo_user(local_system.url, "editor")
+    category = fresh_category(local_system.url, "cli")
     body = product_payload(category=category)
     response = requests.post(
         local_system.url + "/v1/products", json=body, headers=editor.headers, timeout=30
@@ -205,6 +193,7 @@ def test_ctrl_c_leaves_the_export_running_and_says_how_to_look_at_it(
     assert f"GET /v1/exports/{job_id}" in result.output
     assert not target.exists()
     # And the job goes on on the server: it ends done, and `exports show -o` fetches it
+    admin = demo_user(local_system.url, "admin")
     deadline = time.monotonic() + 120
     status = "pending"
     while status not in ("done", "failed") and time.monotonic() < deadline:
@@ -230,13 +219,7 @@ def test_import_end_to_end_with_its_report(
 ) -> None:
     # Given a CSV of two good rows and one naming a category that does not exist
     admin = demo_user(local_system.url, "admin")
-    category = f"cli-imp-{uuid.uuid4().hex[:8]}"
-    requests.post(
-        local_system.url + "/v1/categories",
-        json={"slug": category, "name": "Cli import"},
-        headers=admin.headers,
-        timeout=30,
-    ).raise_for_status()
+    category = fresh_category(local_system.url, "cli-imp")
     prefix = f"CLI-{uuid.uuid4().hex[:8]}"
     source = tmp_path / "products.csv"
     source.write_text(

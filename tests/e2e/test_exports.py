@@ -31,7 +31,7 @@ from catalog.products.service import ProductService
 from tests.factories import product_payload
 from tests.fakes import InMemoryProductStore
 from tests.scale import remove_unstreamed, stored_items, write_unstreamed
-from tests.users import User, demo_user
+from tests.users import User, demo_user, fresh_category
 
 PRODUCTS = 10_000
 # The module's first test builds the catalog: one worker, once (--dist loadgroup).
@@ -69,14 +69,7 @@ def catalog_of_10000(local_system: Any, admin: User) -> Iterator[Catalog]:
     like spreadsheet formulas, prices and stock varied; the items the repository writes,
     stored straight into moto without stream records, and taken out after the module."""
     unique = uuid.uuid4().hex[:8]
-    category = f"export-{unique}"
-    created = requests.post(
-        local_system.url + "/v1/categories",
-        json={"slug": category, "name": "Exports"},
-        headers=admin.headers,
-        timeout=30,
-    )
-    assert created.status_code == 201, created.text
+    category = fresh_category(local_system.url, "export")
     started = time.monotonic()
     service = ProductService(InMemoryProductStore())
     owner = Principal(sub=admin.sub, role="admin")
@@ -188,13 +181,7 @@ def test_a_jsonl_export_with_filters_and_order_equals_the_listing(
 def test_an_editors_export_holds_only_their_own_products(local_system: Any, admin: User) -> None:
     # Given a category holding a product of the demo editor and one of the admin
     editor = demo_user(local_system.url, "editor")
-    category = f"mine-{uuid.uuid4().hex[:8]}"
-    requests.post(
-        local_system.url + "/v1/categories",
-        json={"slug": category, "name": "Mine"},
-        headers=admin.headers,
-        timeout=30,
-    ).raise_for_status()
+    category = fresh_category(local_system.url, "mine")
     ids = {}
     for who in (editor, admin):
         created = requests.post(

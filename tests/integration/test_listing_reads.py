@@ -37,20 +37,10 @@ pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("listing-reads")
 def catalog_of_1000(local_system: Any) -> Iterator[Catalog]:
     """1,000 products in a fresh category, with tags and search words of their own, so that
     its category, tag and word partitions hold exactly these products."""
-    import requests
+    from tests.users import fresh_category
 
-    from tests.users import demo_user
-
-    admin = demo_user(local_system.url, "admin")
     unique = uuid.uuid4().hex[:8]
-    category = f"scale-{unique}"
-    created = requests.post(
-        local_system.url + "/v1/categories",
-        json={"slug": category, "name": "Scale"},
-        headers=admin.headers,
-        timeout=30,
-    )
-    assert created.status_code == 201
+    category = fresh_category(local_system.url, "scale")
     # Stored without stream records, and removed after the module: 1,800 change events and
     # 1,000 products left on the worker's system would reach later tests' webhooks/listings
     catalog = build_catalog(PRODUCTS, unique, [category], write=write_unstreamed)
